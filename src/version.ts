@@ -1,0 +1,2 @@
+/** The compiler version recorded in every artifact (kept equal to package.json by a test). */
+export const VERSION = "0.1.0";
