@@ -2,8 +2,9 @@
  * `npm run bench [suite...]`: runs the benchmark suites (all by default), prints a table on stderr
  * and the figures as JSON on stdout. Exits 1 when a figure misses its target.
  */
-import type { BenchFigure, BenchSuite } from "./types.js";
+
 import { suites } from "./suites.js";
+import type { BenchFigure, BenchSuite } from "./types.js";
 
 function meets(f: BenchFigure): boolean | undefined {
   if (!f.target) return undefined;

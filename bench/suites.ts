@@ -1,4 +1,7 @@
 /** The benchmark suites, in run order. Each stage adds its suite here. */
+import { isaSuite } from "./isa.js";
+import { quantSuite } from "./quant.js";
+import { safetensorsSuite } from "./safetensors.js";
 import type { BenchSuite } from "./types.js";
 
-export const suites: readonly BenchSuite[] = [];
+export const suites: readonly BenchSuite[] = [isaSuite, safetensorsSuite, quantSuite];

@@ -78,7 +78,9 @@ class TtyProgress implements Progress {
     const frac = this.total > 0 ? Math.min(1, this.n / this.total) : 1;
     const w = 30;
     const fill = Math.round(frac * w);
-    this.io.stderr(`\r${this.label} [${"#".repeat(fill)}${"-".repeat(w - fill)}] ${(frac * 100).toFixed(0)}%`);
+    this.io.stderr(
+      `\r${this.label} [${"#".repeat(fill)}${"-".repeat(w - fill)}] ${(frac * 100).toFixed(0)}%`,
+    );
   }
   done(): void {
     this.io.stderr(`\r${this.label} done${" ".repeat(40)}\n`);

@@ -38,7 +38,12 @@ function applyOverrides(cmd: Command): void {
   cmd.commands.forEach(applyOverrides);
 }
 
-function reportFailure(e: unknown, io: CliIo, env: Record<string, string | undefined>, json: boolean): number {
+function reportFailure(
+  e: unknown,
+  io: CliIo,
+  env: Record<string, string | undefined>,
+  json: boolean,
+): number {
   if (e instanceof CommanderError) {
     // help and version exit through here with code 0
     if (e.exitCode === 0) return ExitCode.OK;
@@ -46,7 +51,8 @@ function reportFailure(e: unknown, io: CliIo, env: Record<string, string | undef
   }
   if (isPccxError(e)) {
     io.stderr(`${formatDiagnostic(e.toDiagnostic())}\n`);
-    if (json) io.stdout(`${JSON.stringify({ error: { ...e.toDiagnostic(), exitCode: e.exitCode } }, null, 2)}\n`);
+    if (json)
+      io.stdout(`${JSON.stringify({ error: { ...e.toDiagnostic(), exitCode: e.exitCode } }, null, 2)}\n`);
     return e.exitCode;
   }
   const err = e instanceof Error ? e : new Error(String(e));
@@ -54,6 +60,7 @@ function reportFailure(e: unknown, io: CliIo, env: Record<string, string | undef
     `internal error (a bug in pccxc, please report it): ${err.message}\n` +
       (env.PCCXC_DEBUG ? `${err.stack}\n` : "  (set PCCXC_DEBUG=1 for the stack trace)\n"),
   );
-  if (json) io.stdout(`${JSON.stringify({ error: { code: "internal", message: err.message, exitCode: 70 } })}\n`);
+  if (json)
+    io.stdout(`${JSON.stringify({ error: { code: "internal", message: err.message, exitCode: 70 } })}\n`);
   return ExitCode.INTERNAL;
 }

@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
+import { registerInspect } from "./inspect.js";
 import { registerIsa } from "./isa.js";
 import { registerSchema } from "./schema.js";
 import { registerTargets } from "./targets.js";
@@ -12,4 +13,5 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerIsa(program, ctx);
   registerTargets(program, ctx);
   registerSchema(program, ctx);
+  registerInspect(program, ctx);
 }

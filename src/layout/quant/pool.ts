@@ -1,0 +1,155 @@
+/**
+ * A small pool of quantization worker threads. Tasks go to the first idle worker (FIFO queue
+ * otherwise); input buffers are transferred, not copied, and so are the results. The pool keeps the
+ * process alive only while tasks are in flight, so a forgotten close() does not hang the CLI.
+ *
+ * The worker module sits next to this one: worker.js in the compiled dist, worker.ts when running
+ * from sources (tsx, vitest), in which case the worker is started with tsx's loader.
+ */
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { ExitCode, PccxError } from "../../diag/index.js";
+import { forTransfer } from "./source.js";
+import { deserializeError, type QuantTask, type QuantTaskResult, type SerializedError } from "./task.js";
+import type { WorkerRequest } from "./worker.js";
+
+type WorkerReply =
+  | { readonly id: number; readonly ok: true; readonly result: QuantTaskResult }
+  | { readonly id: number; readonly ok: false; readonly error: SerializedError };
+
+interface Pending {
+  readonly id: number;
+  readonly task: QuantTask;
+  resolve(r: QuantTaskResult): void;
+  reject(e: unknown): void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  busy?: Pending;
+}
+
+/** Default thread count: the machine's cores, at most 8. */
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(availableParallelism(), 8));
+}
+
+/**
+ * How to start a worker for the current module's flavour. From compiled .js: worker.js next to this
+ * module. From .ts sources: a tiny CommonJS trampoline that installs tsx's require hook and loads
+ * worker.ts (Node 20 does not apply `--import tsx` loader hooks to a worker's entry module, and
+ * tsx's CJS hook compiles the ESM sources fine; code reached from the worker must therefore avoid
+ * top-level await and import.meta).
+ */
+export function workerEntry(): { readonly source: URL | string; readonly eval: boolean } {
+  const here = import.meta.url;
+  if (!here.endsWith(".ts")) return { source: new URL("./worker.js", here), eval: false };
+  const tsxHook = createRequire(here).resolve("tsx/cjs/api");
+  const worker = fileURLToPath(new URL("./worker.ts", here));
+  return {
+    source: `require(${JSON.stringify(tsxHook)}).register();require(${JSON.stringify(worker)});`,
+    eval: true,
+  };
+}
+
+export class QuantPool {
+  readonly size: number;
+  private readonly slots: Slot[];
+  private readonly queue: Pending[] = [];
+  private nextId = 0;
+  private failure?: PccxError;
+  private closed = false;
+
+  constructor(threads: number = defaultThreads()) {
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new PccxError(
+        "layout/quant-threads",
+        ExitCode.USAGE,
+        `worker threads must be ≥ 1, got ${threads}`,
+      );
+    }
+    this.size = threads;
+    const entry = workerEntry();
+    this.slots = Array.from({ length: threads }, () => this.spawn(entry));
+  }
+
+  private spawn(entry: ReturnType<typeof workerEntry>): Slot {
+    const worker = new Worker(entry.source, { eval: entry.eval });
+    const slot: Slot = { worker };
+    worker.unref();
+    worker.on("message", (m: WorkerReply) => this.onReply(slot, m));
+    worker.on("error", (e) => this.fail(slot, e));
+    worker.on("exit", (code) => {
+      if (!this.closed) this.fail(slot, new Error(`quantization worker exited with code ${code}`));
+    });
+    return slot;
+  }
+
+  /** Quantize one row block on a worker. The block's buffers are transferred (detached here). */
+  run(task: QuantTask): Promise<QuantTaskResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) {
+      return Promise.reject(
+        new PccxError("layout/quant-pool-closed", ExitCode.INTERNAL, "quantization pool is closed"),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, task, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.busy) continue;
+      const next = this.queue.shift();
+      if (!next) return;
+      slot.busy = next;
+      slot.worker.ref();
+      const { block, transfer } = forTransfer(next.task.block);
+      const req: WorkerRequest = { id: next.id, task: { ...next.task, block } };
+      slot.worker.postMessage(req, transfer);
+    }
+  }
+
+  private onReply(slot: Slot, m: WorkerReply): void {
+    const p = slot.busy;
+    slot.busy = undefined;
+    slot.worker.unref();
+    if (!p || p.id !== m.id) {
+      this.fail(slot, new Error(`worker answered task ${m.id}, expected ${p?.id}`));
+      return;
+    }
+    if (m.ok) p.resolve(m.result);
+    else p.reject(deserializeError(m.error));
+    this.dispatch();
+  }
+
+  /** A crashed worker fails its task and every queued one: the output would have a hole. */
+  private fail(slot: Slot, e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    this.failure ??= new PccxError(
+      "layout/quant-worker",
+      ExitCode.INTERNAL,
+      `quantization worker failed: ${msg}`,
+      {
+        notes: e instanceof Error && e.stack ? [e.stack] : [],
+      },
+    );
+    const pending = [...(slot.busy ? [slot.busy] : []), ...this.queue.splice(0)];
+    slot.busy = undefined;
+    for (const p of pending) p.reject(this.failure);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const busy = this.slots.flatMap((s) => (s.busy ? [s.busy] : []));
+    for (const p of [...busy, ...this.queue.splice(0)]) {
+      p.reject(new PccxError("layout/quant-pool-closed", ExitCode.INTERNAL, "quantization pool closed"));
+    }
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}
