@@ -11,7 +11,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { ExitCode, PccxError } from "../../diag/index.js";
-import { forTransfer } from "./source.js";
+import { copyBlock, forTransfer } from "./source.js";
 import { deserializeError, type QuantTask, type QuantTaskResult, type SerializedError } from "./task.js";
 import type { WorkerRequest } from "./worker.js";
 
@@ -87,8 +87,12 @@ export class QuantPool {
     return slot;
   }
 
-  /** Quantize one row block on a worker. The block's buffers are transferred (detached here). */
-  run(task: QuantTask): Promise<QuantTaskResult> {
+  /**
+   * Quantize one row block on a worker. The block's buffers are transferred (detached here), or,
+   * when `copy` is set (sources that reuse their buffers), copied right away, before the block
+   * waits in the queue.
+   */
+  run(task: QuantTask, copy = false): Promise<QuantTaskResult> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) {
       return Promise.reject(
@@ -96,7 +100,8 @@ export class QuantPool {
       );
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, task, resolve, reject });
+      const own = copy ? { ...task, block: copyBlock(task.block) } : task;
+      this.queue.push({ id: this.nextId++, task: own, resolve, reject });
       this.dispatch();
     });
   }
@@ -106,11 +111,31 @@ export class QuantPool {
       if (slot.busy) continue;
       const next = this.queue.shift();
       if (!next) return;
+      try {
+        const { block, transfer } = forTransfer(next.task.block);
+        const req: WorkerRequest = { id: next.id, task: { ...next.task, block } };
+        // A detached buffer in a transfer list makes postMessage drop the message silently; left
+        // out of the list, cloning it throws instead. Empty buffers have nothing to transfer anyway.
+        slot.worker.postMessage(
+          req,
+          transfer.filter((b) => b.byteLength > 0),
+        );
+      } catch (e) {
+        // A block that cannot be sent (e.g. its buffer was already transferred) fails alone.
+        next.reject(
+          new PccxError(
+            "layout/quant-block-send",
+            ExitCode.INTERNAL,
+            `cannot send a row block to a worker: ${e}`,
+            {
+              fix: "pass each block once; a source that reuses its buffers needs copyBlocks: true",
+            },
+          ),
+        );
+        continue;
+      }
       slot.busy = next;
       slot.worker.ref();
-      const { block, transfer } = forTransfer(next.task.block);
-      const req: WorkerRequest = { id: next.id, task: { ...next.task, block } };
-      slot.worker.postMessage(req, transfer);
     }
   }
 

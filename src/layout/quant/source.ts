@@ -92,15 +92,29 @@ export function kernelInput(block: RowBlock, k: number, firstRow: number, tensor
   }
 }
 
-/** A view owning its whole ArrayBuffer can be transferred; any other view is copied first. */
+/** A view owning its whole ArrayBuffer is returned as is; any other view is copied to its own. */
 function ownable<T extends Uint8Array | Uint16Array | Float32Array>(v: T): T {
   const whole = v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && v.buffer instanceof ArrayBuffer;
   return whole ? v : (v.slice() as T);
 }
 
+/** A deep copy of a block (for sources that reuse their buffers). */
+export function copyBlock(block: RowBlock): RowBlock {
+  if (block instanceof Float32Array) return block.slice();
+  switch (block.kind) {
+    case "bf16":
+      return { kind: "bf16", bits: block.bits.slice() };
+    case "fp8-e4m3":
+      return { ...block, data: block.data.slice() };
+    case "mxfp4":
+      return { kind: "mxfp4", blocks: block.blocks.slice(), scales: block.scales.slice() };
+  }
+}
+
 /**
  * Prepare a block for postMessage: returns the block (sub-views copied so that transferring never
- * detaches a caller's larger buffer) and the buffers to transfer.
+ * detaches a caller's larger buffer, and cloning never copies more than the block) and the buffers
+ * to transfer.
  */
 export function forTransfer(block: RowBlock): { block: RowBlock; transfer: ArrayBuffer[] } {
   if (block instanceof Float32Array) {
@@ -114,7 +128,10 @@ export function forTransfer(block: RowBlock): { block: RowBlock; transfer: Array
     }
     case "fp8-e4m3": {
       const data = ownable(block.data);
-      return { block: { ...block, data }, transfer: [data.buffer as ArrayBuffer] };
+      // The scale tensor is shared by every block: cloned (a view is cut out first, since cloning a
+      // view copies its whole buffer), never transferred.
+      const scaleInv = ownable(block.scaleInv);
+      return { block: { ...block, data, scaleInv }, transfer: [data.buffer as ArrayBuffer] };
     }
     case "mxfp4": {
       const blocks = ownable(block.blocks);

@@ -19,6 +19,11 @@ export interface QuantizeOptions {
   readonly threads?: number;
   /** A pool shared across tensors (not closed here). */
   readonly pool?: QuantPool;
+  /**
+   * Copy blocks to the workers instead of transferring them: set it when the source reuses its
+   * buffers (e.g. TensorIndex.streamRows with `reuse`), which a transfer would detach.
+   */
+  readonly copyBlocks?: boolean;
   /** Blocks in flight per worker; bounds memory. Default 2. */
   readonly inflightPerWorker?: number;
   /** Tensor name and file, for error messages. */
@@ -42,7 +47,8 @@ function toChunk(firstRow: number, k: number, r: QuantTaskResult): QuantChunk {
 
 /**
  * Quantize a tensor given as row blocks (each a whole number of rows). Ownership of each block
- * passes to the quantizer: with threads, its buffer is transferred to a worker and detached.
+ * passes to the quantizer: with threads, its buffer is transferred to a worker and detached (unless
+ * `copyBlocks`). Inline, each block is consumed before the next is pulled.
  */
 export async function* quantizeRows(
   blocks: AsyncIterable<RowBlock> | Iterable<RowBlock>,
@@ -77,7 +83,7 @@ export async function* quantizeRows(
     for await (const block of blocks) {
       const rows = blockRows(block, k);
       const task: QuantTask = { ...base, block, firstRow };
-      const result = pool.run(task);
+      const result = pool.run(task, opts.copyBlocks ?? false);
       result.catch(() => {}); // observed when its turn comes; avoid an unhandled rejection meanwhile
       inflight.push({ firstRow, result });
       firstRow += rows;

@@ -78,6 +78,35 @@ describe("worker pool", () => {
     expect(big.length).toBe(8 * K); // the caller's larger buffer is intact
   });
 
+  it("copies blocks from a source that reuses one buffer when asked (copyBlocks)", async () => {
+    const m = randomMatrix(40, K, 8);
+    const reused = new Float32Array(8 * K);
+    function* reusing() {
+      for (let r = 0; r < 40; r += 8) {
+        reused.set(m.subarray(r * K, (r + 8) * K));
+        yield reused; // the same buffer every time, like streamRows({ reuse: true })
+      }
+    }
+    const want = await quantizeTensor(splitRows(m, K, [8, 8, 8, 8]), { k: K, rows: 40 });
+    const got = await quantizeTensor(reusing(), { k: K, rows: 40, pool: two, copyBlocks: true });
+    expect(got.packed).toEqual(want.packed);
+    expect(got.summary).toEqual(want.summary);
+    expect(reused.length).toBe(8 * K); // never detached
+  });
+
+  it("rejects a block whose buffer was already handed over, without breaking the pool", async () => {
+    const m = randomMatrix(4, K, 6);
+    function* twice() {
+      yield m;
+      yield m; // detached by the first transfer
+    }
+    await expect(quantizeTensor(twice(), { k: K, rows: 8, pool: one })).rejects.toMatchObject({
+      code: "layout/quant-block-send",
+    });
+    const ok = await quantizeTensor([randomMatrix(2, K, 7)], { k: K, rows: 2, pool: one });
+    expect(ok.summary.count).toBe(2 * K);
+  });
+
   it("reports a worker-side error as the same PccxError, and the pool keeps working", async () => {
     const pool = new QuantPool(2);
     try {

@@ -34,6 +34,8 @@ export interface HeadNorm {
   readonly weight?: boolean;
   readonly weightOffset?: 0 | 1;
   readonly eps?: number;
+  /** Normalize each head (default, weight of head_dim) or all heads at once (OLMo 2, weight of heads·head_dim). */
+  readonly span?: "head" | "all";
 }
 
 export interface AttentionSpec {
@@ -117,14 +119,18 @@ export function attentionBlock(ctx: BlockCtx, spec: AttentionSpec): ValueId {
   const mat = (out: number) => (transposed ? [H, out] : [out, H]);
   const geomKeys = ["hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim"];
   const biasKeys = ["attention_qkv_bias"];
-  const sharedNote = shared !== null ? `KV shared from layer ${shared}: the projection is not used` : undefined;
+  const sharedNote =
+    shared !== null ? `KV shared from layer ${shared}: the projection is not used` : undefined;
 
   // Declare the projections.
   let q: Proj;
   let k: Proj | undefined;
   let v: Proj | undefined;
   if (layout.kind === "fused") {
-    const w = declare(ctx, name(layout.qkv, "weight"), mat(qW + 2 * kvW), "attn_qkv", { transposed, keys: geomKeys });
+    const w = declare(ctx, name(layout.qkv, "weight"), mat(qW + 2 * kvW), "attn_qkv", {
+      transposed,
+      keys: geomKeys,
+    });
     const bias = qkvBias
       ? declare(ctx, name(layout.qkv, "bias"), [qW + 2 * kvW], "bias", { keys: biasKeys })
       : undefined;
@@ -133,15 +139,27 @@ export function attentionBlock(ctx: BlockCtx, spec: AttentionSpec): ValueId {
       ...(bias ? { bias } : {}),
       rows: { start, count },
     });
-    if (shared !== null) throw builderBug("fused-shared-kv", "KV sharing with a fused qkv tensor is not supported");
+    if (shared !== null)
+      throw builderBug("fused-shared-kv", "KV sharing with a fused qkv tensor is not supported");
     q = part(0, qW);
     k = part(qW, kvW);
     v = part(qW + kvW, kvW);
   } else {
-    const one = (module: string, out: number, role: "attn_q" | "attn_k" | "attn_v", unused?: string): Proj => {
+    const one = (
+      module: string,
+      out: number,
+      role: "attn_q" | "attn_k" | "attn_v",
+      unused?: string,
+    ): Proj => {
       const o = unused ? { unused } : {};
-      const weight = declare(ctx, name(module, "weight"), mat(out), role, { transposed, keys: geomKeys, ...o });
-      const bias = qkvBias ? declare(ctx, name(module, "bias"), [out], "bias", { keys: biasKeys, ...o }) : undefined;
+      const weight = declare(ctx, name(module, "weight"), mat(out), role, {
+        transposed,
+        keys: geomKeys,
+        ...o,
+      });
+      const bias = qkvBias
+        ? declare(ctx, name(module, "bias"), [out], "bias", { keys: biasKeys, ...o })
+        : undefined;
       return { weight, ...(bias ? { bias } : {}) };
     };
     q = one(layout.q ?? "q_proj", qW, "attn_q");
@@ -157,14 +175,14 @@ export function attentionBlock(ctx: BlockCtx, spec: AttentionSpec): ValueId {
       spec.input,
       { weight: p.weight, ...(p.rows ? { rows: p.rows } : {}) },
       p.bias ? { weight: p.bias, ...(p.rows ? { slice: p.rows } : {}) } : undefined,
-      { name: valueName },
+      { name: valueName, keys: p.bias ? [...geomKeys, ...biasKeys] : geomKeys },
     );
   const headNorm = (x: ValueId, n: HeadNorm | undefined): ValueId => {
     if (!n) return x;
     const ns: NormSpec = {
       name: joinName(spec.prefix, n.module),
       kind: "rmsnorm",
-      groupSize: hd,
+      groupSize: n.span === "all" ? b.width(x) : hd,
       weight: n.weight ?? true,
       ...(n.weightOffset !== undefined ? { weightOffset: n.weightOffset } : {}),
       ...(n.eps !== undefined ? { eps: n.eps } : {}),
@@ -173,7 +191,8 @@ export function attentionBlock(ctx: BlockCtx, spec: AttentionSpec): ValueId {
     };
     return norm(ctx, x, ns);
   };
-  const rope = spec.rope !== undefined ? spec.rope : cfg.position_embedding === "rope" ? layerRope(cfg, l, hd) : null;
+  const rope =
+    spec.rope !== undefined ? spec.rope : cfg.position_embedding === "rope" ? layerRope(cfg, l, hd) : null;
   const applyRope = (x: ValueId, n: number, valueName: string): ValueId =>
     rope
       ? b.rope(
@@ -196,7 +215,10 @@ export function attentionBlock(ctx: BlockCtx, spec: AttentionSpec): ValueId {
     // The checkpoint still stores the k norm of a shared layer (its k projection is not run).
     if (k && spec.kNorm && (spec.kNorm.weight ?? true)) {
       const kn = joinName(spec.prefix, spec.kNorm.module, "weight");
-      declare(ctx, kn, [hd], "norm", { unused: sharedNote ?? "", keys: ["head_dim"] });
+      declare(ctx, kn, [spec.kNorm.span === "all" ? kvW : hd], "norm", {
+        unused: sharedNote ?? "",
+        keys: ["head_dim"],
+      });
     }
     kv = { source: "shared", layer: shared };
   } else {
@@ -239,7 +261,15 @@ export function attentionBlock(ctx: BlockCtx, spec: AttentionSpec): ValueId {
     },
   );
   const oMod = spec.o ?? "o_proj";
-  const oW = declare(ctx, name(oMod, "weight"), transposed ? [qW, H] : [H, qW], "attn_o", { transposed, keys: geomKeys });
-  const oB = oBias ? declare(ctx, name(oMod, "bias"), [H], "bias", { keys: ["attention_out_bias"] }) : undefined;
-  return b.linear(attn, oW, oB, { name: "attn_out" });
+  const oW = declare(ctx, name(oMod, "weight"), transposed ? [qW, H] : [H, qW], "attn_o", {
+    transposed,
+    keys: geomKeys,
+  });
+  const oB = oBias
+    ? declare(ctx, name(oMod, "bias"), [H], "bias", { keys: ["attention_out_bias"] })
+    : undefined;
+  return b.linear(attn, oW, oB, {
+    name: "attn_out",
+    keys: oB ? [...geomKeys, "attention_out_bias"] : geomKeys,
+  });
 }

@@ -47,7 +47,11 @@ export interface BlockCtx {
   readonly dtype: WeightDType;
 }
 
-export function blockCtx(cfg: TextConfig, b: GraphBuilder, opts: { defaultDtype?: WeightDType } = {}): BlockCtx {
+export function blockCtx(
+  cfg: TextConfig,
+  b: GraphBuilder,
+  opts: { defaultDtype?: WeightDType } = {},
+): BlockCtx {
   return { cfg, b, dtype: checkpointDtype(b, opts.defaultDtype ?? "BF16") };
 }
 

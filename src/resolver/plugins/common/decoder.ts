@@ -22,7 +22,7 @@ export function residual(
   const h = opts.pre ? norm(ctx, x, opts.pre) : x;
   const y = block(h);
   const z = opts.post ? norm(ctx, y, opts.post) : y;
-  return ctx.b.add(x, z, { name: opts.name ?? "residual" });
+  return ctx.b.add(x, z, { name: opts.name ?? "residual", keys: ["hidden_size"] });
 }
 
 /** Per-layer options of the llama-like skeleton; every callback gets the layer and its prefix. */
@@ -55,23 +55,31 @@ export function buildLlamaLike(ctx: BlockCtx, o: LlamaLikeOptions = {}): ValueId
   let x = embedded;
   for (let l = 0; l < cfg.num_hidden_layers; l++) {
     const p = prefixOf(l);
-    x = b.inLayer(l, () => {
-      const afterAttn = residual(
-        ctx,
-        x,
-        (h) => attentionBlock(ctx, { ...o.attention?.(l), layer: l, prefix: joinName(p, "self_attn"), input: h }),
-        { pre: { name: joinName(p, "input_layernorm") }, name: "attn_residual" },
-      );
-      return residual(
-        ctx,
-        afterAttn,
-        (h) =>
-          o.mlp
-            ? o.mlp(h, l, p)
-            : gatedMlp(ctx, { ...o.mlpOptions?.(l), layer: l, prefix: joinName(p, "mlp"), input: h }),
-        { pre: { name: joinName(p, "post_attention_layernorm") }, name: "mlp_residual" },
-      );
-    });
+    x = b.inLayer(l, () =>
+      b.withKeys(["num_hidden_layers"], () => {
+        const afterAttn = residual(
+          ctx,
+          x,
+          (h) =>
+            attentionBlock(ctx, {
+              ...o.attention?.(l),
+              layer: l,
+              prefix: joinName(p, "self_attn"),
+              input: h,
+            }),
+          { pre: { name: joinName(p, "input_layernorm") }, name: "attn_residual" },
+        );
+        return residual(
+          ctx,
+          afterAttn,
+          (h) =>
+            o.mlp
+              ? o.mlp(h, l, p)
+              : gatedMlp(ctx, { ...o.mlpOptions?.(l), layer: l, prefix: joinName(p, "mlp"), input: h }),
+          { pre: { name: joinName(p, "post_attention_layernorm") }, name: "mlp_residual" },
+        );
+      }),
+    );
   }
   return lmHead(ctx, {
     input: x,

@@ -17,10 +17,16 @@ export interface EmbeddingSpec {
 /** Declares the `[vocab, hidden]` table and looks up the tokens. */
 export function tokenEmbedding(ctx: BlockCtx, spec: EmbeddingSpec = {}): { x: ValueId; table: WeightId } {
   const { b, cfg } = ctx;
-  const table = declare(ctx, spec.name ?? "model.embed_tokens.weight", [cfg.vocab_size, cfg.hidden_size], "embedding", {
-    keys: ["vocab_size", "hidden_size"],
-  });
-  const x = b.embedding(b.tokens, table, spec.scale, { name: "embed" });
+  const table = declare(
+    ctx,
+    spec.name ?? "model.embed_tokens.weight",
+    [cfg.vocab_size, cfg.hidden_size],
+    "embedding",
+    {
+      keys: ["vocab_size", "hidden_size"],
+    },
+  );
+  const x = b.embedding(b.tokens, table, spec.scale, { name: "embed", keys: ["vocab_size", "hidden_size"] });
   return { x, table };
 }
 
@@ -30,7 +36,11 @@ export function positionEmbedding(ctx: BlockCtx, x: ValueId, name: string): Valu
   const table = declare(ctx, name, [cfg.max_position_embeddings, cfg.hidden_size], "position_embedding", {
     keys: ["max_position_embeddings", "hidden_size"],
   });
-  return b.emit("position_embedding", { input: x, table }, { name: "embed_pos", keys: ["position_embedding"] })[0]!;
+  return b.emit(
+    "position_embedding",
+    { input: x, table },
+    { name: "embed_pos", keys: ["position_embedding"] },
+  )[0]!;
 }
 
 export interface HeadSpec {
@@ -58,7 +68,8 @@ export function lmHead(ctx: BlockCtx, spec: HeadSpec): ValueId {
         keys: ["vocab_size", "hidden_size", "tie_word_embeddings"],
       });
   const cap = spec.softcap !== undefined ? spec.softcap : cfg.final_logit_softcapping;
-  if (!cap) return b.linear(h, head, undefined, { name: "logits" });
-  const raw = b.linear(h, head, undefined, { name: "logits_raw" });
+  const keys = ["vocab_size", "tie_word_embeddings"];
+  if (!cap) return b.linear(h, head, undefined, { name: "logits", keys });
+  const raw = b.linear(h, head, undefined, { name: "logits_raw", keys });
   return b.softcap(raw, cap, { name: "logits", keys: ["final_logit_softcapping"] });
 }

@@ -63,7 +63,9 @@ export function gatedMlp(ctx: BlockCtx, spec: GatedMlpSpec): ValueId {
   const w = (module: string, shape: number[], role: WeightRole) =>
     declare(ctx, joinName(spec.prefix, module, "weight"), shape, role, { keys });
   const bv = (module: string, n: number) =>
-    bias ? declare(ctx, joinName(spec.prefix, module, "bias"), [n], "bias", { keys: ["mlp_bias"] }) : undefined;
+    bias
+      ? declare(ctx, joinName(spec.prefix, module, "bias"), [n], "bias", { keys: ["mlp_bias"] })
+      : undefined;
   let gate: ValueId;
   let up: ValueId;
   if (spec.gateUp) {
@@ -74,21 +76,24 @@ export function gatedMlp(ctx: BlockCtx, spec: GatedMlpSpec): ValueId {
         spec.input,
         { weight: gw, rows: { start, count: I } },
         gb ? { weight: gb, slice: { start, count: I } } : undefined,
-        { name },
+        { name, keys },
       );
     gate = half(0, "gate");
     up = half(I, "up");
   } else {
     const g = spec.gate ?? "gate_proj";
     const u = spec.up ?? "up_proj";
-    gate = b.linear(spec.input, w(g, [I, H], roleOf(roles, "gate")), bv(g, I), { name: "gate" });
-    up = b.linear(spec.input, w(u, [I, H], roleOf(roles, "up")), bv(u, I), { name: "up" });
+    gate = b.linear(spec.input, w(g, [I, H], roleOf(roles, "gate")), bv(g, I), { name: "gate", keys });
+    up = b.linear(spec.input, w(u, [I, H], roleOf(roles, "up")), bv(u, I), { name: "up", keys });
   }
   if (spec.gateTransform) gate = spec.gateTransform(gate);
   const act = spec.act ?? actFnOf(cfg.hidden_act, cfg.hidden_act_name);
   const h = b.glu(gate, up, { fn: act }, { name: "glu", keys: ["hidden_act"] });
   const d = spec.down ?? "down_proj";
-  return b.linear(h, w(d, [H, I], roleOf(roles, "down")), bv(d, H), { name: spec.valueName ?? "mlp_out" });
+  return b.linear(h, w(d, [H, I], roleOf(roles, "down")), bv(d, H), {
+    name: spec.valueName ?? "mlp_out",
+    keys,
+  });
 }
 
 export interface PlainMlpSpec {
@@ -119,9 +124,11 @@ export function plainMlp(ctx: BlockCtx, spec: PlainMlpSpec): ValueId {
       keys,
     });
   const bv = (module: string, n: number) =>
-    bias ? declare(ctx, joinName(spec.prefix, module, "bias"), [n], "bias", { keys: ["mlp_bias"] }) : undefined;
-  const up = b.linear(spec.input, w(spec.up, I, H, "mlp_up"), bv(spec.up, I), { name: "up" });
+    bias
+      ? declare(ctx, joinName(spec.prefix, module, "bias"), [n], "bias", { keys: ["mlp_bias"] })
+      : undefined;
+  const up = b.linear(spec.input, w(spec.up, I, H, "mlp_up"), bv(spec.up, I), { name: "up", keys });
   const act = spec.act ?? actFnOf(cfg.hidden_act, cfg.hidden_act_name);
   const a = b.activation(up, act, { name: "act", keys: ["hidden_act"] });
-  return b.linear(a, w(spec.down, H, I, "mlp_down"), bv(spec.down, H), { name: "mlp_out" });
+  return b.linear(a, w(spec.down, H, I, "mlp_down"), bv(spec.down, H), { name: "mlp_out", keys });
 }

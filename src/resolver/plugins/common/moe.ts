@@ -88,7 +88,10 @@ export function moeBlock(ctx: BlockCtx, spec: MoeSpec): ValueId {
   const routerB = spec.routerBias
     ? declare(ctx, spec.routerBias, [E], "bias", { keys: ["moe.router_bias"] })
     : undefined;
-  const logits = b.linear(spec.routerInput ?? spec.input, routerW, routerB, { name: "router_logits" });
+  const logits = b.linear(spec.routerInput ?? spec.input, routerW, routerB, {
+    name: "router_logits",
+    keys: ["hidden_size", "moe.num_experts"],
+  });
   const vec = (name: string | undefined, role: "bias" | "scale") =>
     name ? { weight: declare(ctx, name, [E], role, { keys: ["moe.num_experts"] }) } : undefined;
   const correctionBias = vec(spec.correctionBias, "bias");
@@ -122,9 +125,13 @@ export function moeBlock(ctx: BlockCtx, spec: MoeSpec): ValueId {
     const u: string[] = [];
     const d: string[] = [];
     for (let e = 0; e < E; e++) {
-      g.push(declare(ctx, joinName(L.prefix, e, L.gate, "weight"), [I, H], "expert_gate", { keys: expertKeys }));
+      g.push(
+        declare(ctx, joinName(L.prefix, e, L.gate, "weight"), [I, H], "expert_gate", { keys: expertKeys }),
+      );
       u.push(declare(ctx, joinName(L.prefix, e, L.up, "weight"), [I, H], "expert_up", { keys: expertKeys }));
-      d.push(declare(ctx, joinName(L.prefix, e, L.down, "weight"), [H, I], "expert_down", { keys: expertKeys }));
+      d.push(
+        declare(ctx, joinName(L.prefix, e, L.down, "weight"), [H, I], "expert_down", { keys: expertKeys }),
+      );
     }
     gate = { kind: "per_expert", weights: g };
     up = { kind: "per_expert", weights: u };
@@ -187,8 +194,11 @@ export function moeBlock(ctx: BlockCtx, spec: MoeSpec): ValueId {
   });
   if (sh.gate) {
     const gw = declare(ctx, sh.gate, [1, H], "shared_expert_gate", { keys: ["hidden_size"] });
-    const g = b.activation(b.linear(spec.input, gw, undefined, { name: "shared_gate" }), "sigmoid");
-    s = b.mul(s, g, { name: "shared_gated" });
+    const keys = ["hidden_size"];
+    const g = b.activation(b.linear(spec.input, gw, undefined, { name: "shared_gate", keys }), "sigmoid", {
+      keys,
+    });
+    s = b.mul(s, g, { name: "shared_gated", keys });
   }
-  return b.add(routed, s, { name: "moe_sum" });
+  return b.add(routed, s, { name: "moe_sum", keys: ["moe.n_shared_experts"] });
 }

@@ -23,7 +23,11 @@ const ROPE_FIX =
 function need(p: RopeParams, field: keyof RopeParams, layerType: string): number {
   const v = p[field];
   if (typeof v !== "number")
-    throw unsupportedValue(`rope.${layerType}.${field}`, v ?? null, `set ${field} for rope_type ${p.rope_type}`);
+    throw unsupportedValue(
+      `rope.${layerType}.${field}`,
+      v ?? null,
+      `set ${field} for rope_type ${p.rope_type}`,
+    );
   return v;
 }
 
@@ -68,7 +72,11 @@ export function ropeSpecOf(p: RopeParams, cfg: TextConfig, layerType = "full_att
     case "longrope": {
       const o = orig();
       if (!p.short_factor || !p.long_factor)
-        throw unsupportedValue(`rope.${layerType}.short_factor`, null, "longrope needs short_factor and long_factor");
+        throw unsupportedValue(
+          `rope.${layerType}.short_factor`,
+          null,
+          "longrope needs short_factor and long_factor",
+        );
       return {
         type: "longrope",
         theta,
@@ -81,7 +89,12 @@ export function ropeSpecOf(p: RopeParams, cfg: TextConfig, layerType = "full_att
       };
     }
     case "proportional":
-      return { type: "proportional", theta, factor: p.factor ?? 1, partialRotaryFactor: p.partial_rotary_factor };
+      return {
+        type: "proportional",
+        theta,
+        factor: p.factor ?? 1,
+        partialRotaryFactor: p.partial_rotary_factor,
+      };
     default:
       throw unsupportedValue(`rope.${layerType}.rope_type`, p.rope_type, ROPE_FIX);
   }
