@@ -16,7 +16,9 @@ import {
   sortedEntries,
   type TensorGroup,
 } from "../../parser/safetensors/summary.js";
+import { collect } from "../../plugins/index.js";
 import type { CliContext } from "../context.js";
+import { analyse, architectureSection, ledgerSection } from "./inspect-graph.js";
 
 export interface InspectOptions {
   readonly json?: boolean;
@@ -29,6 +31,8 @@ export interface InspectOptions {
   readonly configOnly?: boolean;
   readonly quiet?: boolean;
   readonly verbose?: boolean;
+  readonly target?: string;
+  readonly plugin?: readonly string[];
 }
 
 /** Above this many tensors the listing is grouped unless --all-tensors. */
@@ -60,6 +64,8 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .option("--weights <file>", "use this *.safetensors file or *.safetensors.index.json")
     .option("--all-tensors", "list every tensor instead of grouping by layer pattern")
     .option("--config-only", "do not look for or download weights")
+    .option("--target <name|file>", "target the feature ledger is judged against", "kv260-v002")
+    .option("--plugin <spec>", "load an architecture/feature plugin module (repeatable)", collect, [])
     .option("-q, --quiet", "no progress output")
     .option("-v, --verbose", "debug output on stderr")
     .action(async (model: string, opts: InspectOptions) => runInspect(model, opts, ctx));
@@ -79,7 +85,13 @@ export async function runInspect(model: string, opts: InspectOptions, ctx: CliCo
     logger,
   });
   try {
-    const sections = SECTIONS.map((build) => build(src, opts));
+    const analysis = await analyse(src, opts, ctx);
+    if (opts.json && analysis.error) throw analysis.error;
+    const sections = [
+      ...SECTIONS.map((build) => build(src, opts)),
+      architectureSection(analysis),
+      ledgerSection(analysis),
+    ];
     for (const d of src.diagnostics) ctx.io.stderr(`${formatDiagnostic(d)}\n`);
     if (opts.json) {
       ctx.json({ model, ...Object.fromEntries(sections.map((s) => [s.key, s.data])) });
@@ -89,6 +101,7 @@ export async function runInspect(model: string, opts: InspectOptions, ctx: CliCo
       .map((s) => [`== ${s.title}`, ...s.lines.map((l) => `  ${l}`)].join("\n"))
       .join("\n\n");
     ctx.io.stdout(`${text}\n`);
+    if (analysis.error) throw analysis.error;
   } finally {
     await src.close();
   }
