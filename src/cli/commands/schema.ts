@@ -3,14 +3,22 @@
  * writes). `schemas/<name>.schema.json` is the committed copy of the same bytes.
  */
 import type { Command } from "commander";
+import { programJsonSchema } from "../../codegen/artifacts/index.js";
 import { usageError } from "../../diag/index.js";
+import { ledgerJsonSchema } from "../../features/index.js";
+import { graphJsonSchema } from "../../resolver/graph/index.js";
 import { targetJsonSchema } from "../../target/index.js";
 import { prettyJson } from "../../util/json.js";
+import { reportJsonSchema } from "../../validate/reports/index.js";
 import type { CliContext } from "../context.js";
 
 /** The schemas pccxc can print; other stages add theirs here. */
-const SCHEMAS: Readonly<Record<string, { describe: string; build: () => unknown }>> = {
+export const SCHEMAS: Readonly<Record<string, { describe: string; build: () => unknown }>> = {
   target: { describe: "target description files (targets/*.json)", build: targetJsonSchema },
+  graph: { describe: "the ModelGraph JSON dump (graph.json)", build: graphJsonSchema },
+  ledger: { describe: "the feature ledger (ledger.json)", build: ledgerJsonSchema },
+  program: { describe: "the compiled program (program.json)", build: programJsonSchema },
+  report: { describe: "the compile/simulate report (report.json)", build: reportJsonSchema },
 };
 
 export function registerSchema(program: Command, ctx: CliContext): void {
