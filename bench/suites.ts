@@ -1,7 +1,8 @@
 /** The benchmark suites, in run order. Each stage adds its suite here. */
+import { funcsimSuite } from "./funcsim.js";
 import { isaSuite } from "./isa.js";
 import { quantSuite } from "./quant.js";
 import { safetensorsSuite } from "./safetensors.js";
 import type { BenchSuite } from "./types.js";
 
-export const suites: readonly BenchSuite[] = [isaSuite, safetensorsSuite, quantSuite];
+export const suites: readonly BenchSuite[] = [isaSuite, safetensorsSuite, quantSuite, funcsimSuite];
