@@ -3,6 +3,7 @@ import { funcsimSuite } from "./funcsim.js";
 import { isaSuite } from "./isa.js";
 import { quantSuite } from "./quant.js";
 import { safetensorsSuite } from "./safetensors.js";
+import { timingSuite } from "./timing.js";
 import type { BenchSuite } from "./types.js";
 
-export const suites: readonly BenchSuite[] = [isaSuite, safetensorsSuite, quantSuite, funcsimSuite];
+export const suites: readonly BenchSuite[] = [isaSuite, safetensorsSuite, quantSuite, funcsimSuite, timingSuite];
