@@ -268,6 +268,38 @@ const SPECS: readonly Spec[] = [
     outputs: [["y", N, "bf16"]],
     attrs: { eps: 1e-6, groupSize: 8, weightOffset: 1, hasWeight: true },
   },
+  // `rows` applies to the per-row operands; the weight (and bias) vectors are broadcast to every row
+  {
+    fn: "rms_norm",
+    name: "rms_norm_rows",
+    inputs: [
+      ["x", 4 * 8, "bf16"],
+      ["w", 8, "bf16"],
+    ],
+    outputs: [["y", 4 * 8, "bf16"]],
+    attrs: { eps: 1e-6, groupSize: 8, weightOffset: 0, hasWeight: true, rows: 4 },
+  },
+  {
+    fn: "layer_norm",
+    name: "layer_norm_rows",
+    inputs: [
+      ["x", 4 * 8, "bf16"],
+      ["w", 8, "bf16"],
+      ["b", 8, "bf16"],
+    ],
+    outputs: [["y", 4 * 8, "f32"]],
+    attrs: { eps: 1e-5, hasWeight: true, hasBias: true, rows: 4 },
+  },
+  {
+    fn: "mul_weight",
+    name: "mul_weight_rows",
+    inputs: [
+      ["x", 4 * 8, "f32"],
+      ["w", 8, "bf16"],
+    ],
+    outputs: [["y", 4 * 8, "f32"]],
+    attrs: { rows: 4 },
+  },
   { fn: "rms_scale", inputs: [["x", N, "bf16"]], outputs: [["y", 1, "f32"]], attrs: { eps: 1e-6 } },
   ...(["half", "interleaved"] as const).map(
     (style): Spec => ({

@@ -47,12 +47,16 @@ static pccx_status feed(pccx_ctx *c, const int32_t *tokens, size_t n, int prompt
   if (dec < 0) return fail(c, PCCX_ERR_STATE, "the program has no decode segment");
   int seg = prompt && pre >= 0 ? pre : dec;
   uint32_t chunk = seg == pre && p->prefill_chunk ? p->prefill_chunk : 1u;
-  for (size_t i = 0; i < n; i += chunk) {
-    uint32_t k = (uint32_t)(n - i < chunk ? n - i : chunk);
+  for (size_t i = 0; i < n;) {
+    /* whole chunks through prefill; a tail shorter than a chunk token by token through decode
+     * (a partial chunk would leave the logits of its last, unused row: docs/program.md section 2) */
+    int full = seg == pre && n - i >= chunk;
+    uint32_t k = full ? chunk : 1u;
     set_driver_vars(c, tokens + i, k);
-    pccx_status s = run_segment(c, (uint32_t)seg);
+    pccx_status s = run_segment(c, (uint32_t)(full ? seg : dec));
     if (s != PCCX_OK) return s;
     c->pos += k;
+    i += k;
   }
   return read_logits(c);
 }

@@ -280,6 +280,14 @@ static pccx_status run_host(pccx_ctx *c, const step_state *ss, uint32_t gi) {
   int16_t ra = rows_attr_of[h->fn];
   const pccx_attr *rows_a = ra >= 0 ? &p->attrs[h->attr_first + (uint32_t)ra] : NULL;
   uint32_t rows_attr = rows_a && rows_a->present ? (uint32_t)rows_a->num : 0u;
+  /* the rows attribute applies to the per-row inputs and the outputs; later inputs are parameters (one row) */
+  static const int16_t n_attr_of[] = PCCX_HOST_N_ATTR;
+  static const int16_t row_fixed_of[] = PCCX_HOST_ROW_INPUTS_FIXED;
+  static const int16_t row_rep_of[] = PCCX_HOST_ROW_INPUTS_REPEATED;
+  int16_t na = n_attr_of[h->fn];
+  const pccx_attr *n_a = na >= 0 ? &p->attrs[h->attr_first + (uint32_t)na] : NULL;
+  uint32_t n_rep = n_a && n_a->present ? (uint32_t)n_a->num : 1u;
+  uint32_t per_row = row_fixed_of[h->fn] < 0 ? h->n_in : (uint32_t)row_fixed_of[h->fn] + (uint32_t)row_rep_of[h->fn] * n_rep;
   void *copies[PCCX_HOST_MAX_OPERANDS] = {0};
   uint64_t bytes[PCCX_HOST_MAX_OPERANDS];
   pccx_status s = PCCX_OK;
@@ -288,8 +296,8 @@ static pccx_status run_host(pccx_ctx *c, const step_state *ss, uint32_t gi) {
     pccx_view *v = i < h->n_in ? &hc.in[i] : &hc.out[i - h->n_in];
     if (o->region == PCCX_FILE_REGION) { /* read from weights.bin by the function itself */
       if (i >= h->n_in) s = fail(c, PCCX_ERR_HOST_OP, "step %u: host output %u cannot be in the weight file", gi, i - h->n_in);
-      else if (pccx_view_init(v, NULL, o->dtype, (uint32_t)ss->in_el[i], o->has_rows, o->rows, p->blocks + o->block_first, o->block_count, rows_attr,
-                              p->l2_elems_per_word) != 0) s = fail(c, PCCX_ERR_HOST_OP, "step %u: host operand %u has no consistent row layout", gi, i);
+      else if (pccx_view_init(v, NULL, o->dtype, (uint32_t)ss->in_el[i], o->has_rows, o->rows, p->blocks + o->block_first, o->block_count,
+                              i < h->n_in && i >= per_row ? 0u : rows_attr, p->l2_elems_per_word) != 0) s = fail(c, PCCX_ERR_HOST_OP, "step %u: host operand %u has no consistent row layout", gi, i);
       v->in_file = 1;
       v->file_offset = ss->in_off[i];
       bytes[i] = 0;
@@ -297,8 +305,8 @@ static pccx_status run_host(pccx_ctx *c, const step_state *ss, uint32_t gi) {
     }
     const pccx_region *r = &p->regions[o->region];
     uint8_t *base = (uint8_t *)c->bufs[o->region].virt + ss->in_off[i];
-    if (pccx_view_init(v, base, o->dtype, (uint32_t)ss->in_el[i], o->has_rows, o->rows, p->blocks + o->block_first, o->block_count, rows_attr,
-                       p->l2_elems_per_word) != 0) {
+    if (pccx_view_init(v, base, o->dtype, (uint32_t)ss->in_el[i], o->has_rows, o->rows, p->blocks + o->block_first, o->block_count,
+                       i < h->n_in && i >= per_row ? 0u : rows_attr, p->l2_elems_per_word) != 0) {
       s = fail(c, PCCX_ERR_HOST_OP, "step %u: host operand %u (%u elements, %u rows) has no consistent row layout", gi, i, (unsigned)ss->in_el[i], o->rows);
       break;
     }

@@ -5,17 +5,18 @@
  * command queues on its channel, a status read pops a completed command, a cache flush writes the
  * driver's bytes into the simulated DDR and an invalidate reads them back. DDR starts empty: every
  * byte the NPU reads got there through the driver's flushes. Faults are collected, not thrown.
+ * Instructions, DataMover commands and the end-of-segment contract go through the functional
+ * machine's step-level API (src/validate/sim/machine.ts), so both simulators share one semantics.
  */
-import type { Program, Segment } from "../../codegen/program.js";
+import type { DmaStep, Program, Segment } from "../../codegen/program.js";
 import { decode } from "../../isa/index.js";
 import type { Target } from "../../target/index.js";
 import type { RegionMem } from "../sim/ddr.js";
-import { asFault, FaultLog, fault } from "../sim/faults.js";
-import { Hazards } from "../sim/hazards.js";
-import { execNpu, isaOptionsFor } from "../sim/npu.js";
+import { asFault, type FaultLog, fault } from "../sim/faults.js";
+import { FunctionalMachine, type IssuedCommand } from "../sim/machine.js";
+import { isaOptionsFor } from "../sim/npu.js";
 import { EMPTY_IMAGE } from "../sim/run.js";
-import { SimState, type StepCtx } from "../sim/state.js";
-import type { Command } from "../sim/streams.js";
+import type { SimState, StepCtx } from "../sim/state.js";
 import type { Fault } from "../sim/types.js";
 import { decodeDmCommand, okayStatus } from "./datamover.js";
 
@@ -28,11 +29,6 @@ interface Buffer {
   readonly bytes: number;
 }
 
-interface Issued {
-  readonly cmd: Command;
-  readonly complete: () => boolean;
-}
-
 export interface ExecutorOptions {
   /** Status reads answered BUSY after each instruction before the NPU reports idle (exercises polling). */
   readonly busyPolls?: number;
@@ -40,15 +36,17 @@ export interface ExecutorOptions {
 }
 
 export class CosimExecutor {
+  readonly machine: FunctionalMachine;
   readonly state: SimState;
-  readonly faults = new FaultLog(false, 100);
+  readonly faults: FaultLog;
   /** Server-side event log: the lines pccx_hal_sim.c writes, in arrival order. */
   readonly events: string[] = [];
   readonly buffers: Buffer[] = [];
   private nextPhys = BUFFER_BASE;
   private busy = 0;
   private instructions = 0;
-  private issued = new Map<string, Issued[]>();
+  /** Per channel, the commands whose status the driver has not read yet (the status FIFO). */
+  private issued = new Map<string, IssuedCommand[]>();
   private segment: Segment | undefined;
   private run = -1;
   private cursor = 0;
@@ -59,7 +57,12 @@ export class CosimExecutor {
     readonly target: Target,
     readonly options: ExecutorOptions = {},
   ) {
-    this.state = new SimState(target, program, EMPTY_IMAGE, "hardware");
+    this.machine = new FunctionalMachine(program, EMPTY_IMAGE, target, {
+      mode: "hardware",
+      maxFaults: options.maxFaults ?? 100,
+    });
+    this.state = this.machine.state;
+    this.faults = this.machine.log;
     this.channels = target.file.datamover.channels.map((c) => c.name);
   }
 
@@ -115,8 +118,7 @@ export class CosimExecutor {
       }
       this.instructions++;
       this.busy = this.options.busyPolls ?? 1;
-      this.state.counters.npu++;
-      execNpu(this.state, instr, ctx);
+      this.machine.npu(instr, ctx);
     });
   }
 
@@ -157,33 +159,20 @@ export class CosimExecutor {
         );
       if (c.bytes === 0)
         throw fault("bad-instr", `DataMover ${channel}: a command of 0 bytes (the driver must skip them)`);
-      const region = this.state.ddr.at(hit.buf.name, hit.off, c.bytes, `dma ${channel}`);
-      const s = this.state;
-      s.counters.dma++;
-      const base = {
-        seq: s.dmaSeq++,
-        channel,
+      const step: DmaStep = {
+        kind: "dma",
+        port: channel as DmaStep["port"],
+        region: hit.buf.name,
+        offset: hit.off,
+        bytes: c.bytes,
         tag: c.tag,
-        step: ctx.step,
-        region,
-        off: hit.off,
-        len: c.bytes,
+        origin: { label: ctx.label },
       };
+      const issued = this.machine.dma(step, ctx);
+      if (!issued) return;
       const list = this.issued.get(channel) ?? [];
       this.issued.set(channel, list);
-      const inp = s.inStreams.get(channel);
-      if (inp) {
-        s.hazards.checkRead(`ddr:${hit.buf.name}`, hit.off, hit.off + c.bytes, `dma ${channel}`);
-        const cmd = inp.issue(base);
-        list.push({ cmd, complete: () => inp.complete(cmd) });
-        return;
-      }
-      const out = s.outStreams.get(channel);
-      if (!out)
-        throw fault("bad-instr", `target ${this.target.file.name} has no DataMover channel "${channel}"`);
-      const cmd: Command = { ...base, start: 0 };
-      out.queue.push(cmd);
-      list.push({ cmd, complete: () => cmd.filled === true });
+      list.push(issued);
     });
   }
 
@@ -234,6 +223,7 @@ export class CosimExecutor {
     if (m) {
       this.segment = this.program.segments.find((s) => s.name === m[2]);
       this.run = Number(m[1]);
+      this.machine.beginRun();
       this.cursor = 0;
       this.issued.clear();
       return;
@@ -243,32 +233,7 @@ export class CosimExecutor {
 
   /** The end-of-segment contract of the functional machine: nothing left on a port, nothing in flight. */
   private endOfSegment(): void {
-    const s = this.state;
-    const at = { segment: this.segment?.name ?? "(none)", step: -1, run: this.run, origin: "" };
-    const l2In = s.l2Channel("in");
-    for (const st of s.inStreams.values()) {
-      if (st.available > 0) {
-        const kind = st === l2In ? "memcpy-unpaired" : "stream-overrun";
-        this.faults.add(kind, at, `${st.available} bytes DMA'd on ${st.name} are left over`);
-      }
-      st.reset();
-    }
-    for (const st of s.outStreams.values()) {
-      for (const c of st.unfilled())
-        this.faults.add(
-          "memcpy-unpaired",
-          at,
-          `the ${st.name} command of step ${c.step} (${c.len} bytes) has no MEMCPY L2→host`,
-        );
-      st.queue.length = 0;
-    }
-    for (const p of s.hazards.drain()) {
-      this.faults.add(
-        "wait",
-        at,
-        `the segment ends while step ${p.step} (${p.label}) is still producing ${Hazards.describe(p.space, p.start, p.end)}`,
-      );
-    }
+    this.machine.endSegment({ segment: this.segment?.name ?? "(none)", step: -1, run: this.run, origin: "" });
     this.segment = undefined;
   }
 }

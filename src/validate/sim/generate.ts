@@ -122,11 +122,10 @@ export function simulateGeneration(
   const decodeSeg = has("decode");
   if (!decodeSeg) throw usageError("sim/no-decode", "the program has no decode segment");
   const chunked = options.prefill === "chunked" || (options.prefill !== "decode" && prefillSeg !== undefined);
-  const chunk = chunked ? chunkSize(program) : 1;
   const prefill: Float64Array[] = [];
-  for (let p = 0; p < prompt.length && !m.log.full; p += chunk) {
-    const toks = prompt.slice(p, p + chunk);
-    runOn(chunked && prefillSeg ? prefillSeg.name : decodeSeg.name, p, toks);
+  for (const r of promptRuns(prompt.length, chunked ? prefillSeg : undefined, chunkSize(program))) {
+    if (m.log.full) break;
+    runOn(r.prefill ? prefillSeg!.name : decodeSeg.name, r.pos, prompt.slice(r.pos, r.pos + r.tokens));
     prefill.push(read());
   }
   const steps: Float64Array[] = [];
@@ -143,6 +142,36 @@ export function simulateGeneration(
   }
   const r = m.result();
   return { prefill, steps, tokens, faults: r.faults, stats: r.stats };
+}
+
+/** One run of the prompt: `tokens` prompt tokens from `pos`, through prefill or decode. */
+export interface PromptRun {
+  readonly pos: number;
+  readonly tokens: number;
+  readonly prefill: boolean;
+}
+
+/**
+ * How the driver feeds a prompt of `n` tokens (docs/program.md §2): whole chunks through the
+ * prefill segment while the chunk's `pos` ≤ its `maxPos`; the tail shorter than a chunk, and
+ * everything past `maxPos`, token by token through decode. A partial chunk cannot go through
+ * prefill: the segment always computes all its rows (the unused rows would write KV slots past the
+ * prompt) and leaves the logits of its last row, not of the last prompt token.
+ */
+export function promptRuns(
+  n: number,
+  prefillSeg: { readonly maxPos?: number } | undefined,
+  chunk: number,
+): PromptRun[] {
+  const runs: PromptRun[] = [];
+  let pos = 0;
+  if (prefillSeg)
+    while (pos + chunk <= n && pos <= (prefillSeg.maxPos ?? Number.POSITIVE_INFINITY)) {
+      runs.push({ pos, tokens: chunk, prefill: true });
+      pos += chunk;
+    }
+  for (; pos < n; pos++) runs.push({ pos, tokens: 1, prefill: false });
+  return runs;
 }
 
 /** Tokens per prefill run: the number of token[i] variables the program declares (1 when none). */

@@ -12,6 +12,7 @@ import { fault } from "./faults.js";
 import { type BoundOperand, bindOperand, storeOperand } from "./host-io.js";
 import { HOST_OPS, type HostCall, hostFunction } from "./host-ops.js";
 import { RAW_INPUT_OPS, RAW_OUTPUT_OPS } from "./host-ops-model.js";
+import { perRowInputs } from "./host-rows.js";
 import { bf16Round } from "./numeric.js";
 import type { SimState, StepCtx } from "./state.js";
 
@@ -103,8 +104,12 @@ export function execHost(s: SimState, step: HostStep, ctx: StepCtx): void {
   const what = `host ${step.fn} ${ctx.label}`;
   const rowsAttr = typeof step.attrs["rows"] === "number" ? step.attrs["rows"] : undefined;
   const raw = RAW_OUTPUT_OPS.has(step.fn);
+  const n = typeof step.attrs["n"] === "number" ? step.attrs["n"] : 1;
+  const perRow = perRowInputs(spec, n, step.inputs.length);
   const inputs = step.inputs.map((o, i) => {
-    const b = bindOperand(s, o, rowsAttr, `${what} input ${i}`, RAW_INPUT_OPS.has(step.fn));
+    // `rows` applies to per-row inputs; parameter inputs are one row, broadcast (host-rows.ts)
+    const rows = i < perRow ? rowsAttr : undefined;
+    const b = bindOperand(s, o, rows, `${what} input ${i}`, RAW_INPUT_OPS.has(step.fn));
     s.hazards.checkRead(`ddr:${o.region}`, o.offset, o.offset + b.bytes, what);
     return b;
   });

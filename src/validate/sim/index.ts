@@ -18,12 +18,15 @@ export {
   driverVariables,
   type GenerationOptions,
   type KvGeometry,
+  type PromptRun,
+  promptRuns,
   ringSlot,
   type SimulatedRun,
   simulateGeneration,
 } from "./generate.js";
 export { RowView } from "./host-io.js";
 export { act, HOST_OPS, type HostCall, type HostImpl } from "./host-ops.js";
+export { BROADCAST_INPUTS, perRowInputCount, perRowInputs } from "./host-rows.js";
 export { decodeTile, imageWeightReader, untie } from "./image-weights.js";
 export { FunctionalMachine } from "./machine.js";
 export { bf16Round, type NumericModel, numericModel, quantizeBlockExponent } from "./numeric.js";

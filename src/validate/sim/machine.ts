@@ -14,6 +14,7 @@ import type {
   WaitStep,
 } from "../../codegen/program.js";
 import { usageError } from "../../diag/index.js";
+import type { Instr } from "../../isa/index.js";
 import type { Target } from "../../target/index.js";
 import { ELEM_BYTES, type ElemType } from "./ddr.js";
 import { asFault, type FaultAt, FaultLog, fault } from "./faults.js";
@@ -41,7 +42,8 @@ function relocationsOf(p: Program, segment: string): ReadonlyMap<number, readonl
   return idx.get(segment) ?? new Map();
 }
 
-interface Issued {
+/** A DataMover command the machine accepted; `complete()` tells whether its transfer is done. */
+export interface IssuedCommand {
   readonly cmd: Command;
   readonly complete: () => boolean;
 }
@@ -51,7 +53,7 @@ export class FunctionalMachine {
   readonly log: FaultLog;
   /** Index of the next segment run. */
   runs = 0;
-  private issued: Issued[] = [];
+  private issued: IssuedCommand[] = [];
 
   constructor(
     readonly program: Program,
@@ -77,9 +79,7 @@ export class FunctionalMachine {
   runSegment(name: string, variables: Readonly<Record<string, number>>): void {
     const seg = this.segment(name);
     const s = this.state;
-    const run = this.runs++;
-    s.variables.clear();
-    for (const [k, v] of Object.entries(variables)) s.variables.set(k, v);
+    const run = this.beginRun(variables);
     const relocs = relocationsOf(this.program, seg.name);
     for (let i = 0; i < seg.steps.length && !this.log.full; i++) {
       const step = seg.steps[i]!;
@@ -101,26 +101,69 @@ export class FunctionalMachine {
     this.endOfSegment({ segment: seg.name, step: -1, run, origin: "" });
   }
 
-  private exec(step: Step, relocs: readonly Relocation[] | undefined, ctx: StepCtx): void {
+  /*
+   * The step-level API: what `runSegment` does step by step, for callers that drive the machine
+   * event by event (co-simulation replays the C driver's HAL calls through it). A step method
+   * throws a SimFault; the caller records it (runSegment in `log`).
+   */
+
+  /** Starts a segment run: the driver's variables replace the previous run's; returns its index. */
+  beginRun(variables: Readonly<Record<string, number>> = {}): number {
     const s = this.state;
+    s.variables.clear();
+    for (const [k, v] of Object.entries(variables)) s.variables.set(k, v);
+    return this.runs++;
+  }
+
+  /** Executes one decoded instruction word. */
+  npu(instr: Instr, ctx: StepCtx): void {
+    this.state.counters.npu++;
+    execNpu(this.state, instr, ctx);
+  }
+
+  /**
+   * Issues one DataMover command (a dma step, already relocated): an input channel's bytes become
+   * available to the port, an output channel waits for its MEMCPY L2→host. Undefined for 0 bytes
+   * (a no-op, docs/program.md §2).
+   */
+  dma(step: DmaStep, ctx: StepCtx): IssuedCommand | undefined {
+    this.state.counters.dma++;
+    return this.issueDma(step, ctx);
+  }
+
+  /** Runs one host step (already relocated). */
+  host(step: HostStep, ctx: StepCtx): void {
+    this.state.counters.host++;
+    execHost(this.state, step, ctx);
+  }
+
+  /** A wait step: the NPU idle, or a command of this segment run complete. */
+  wait(step: WaitStep): void {
+    this.state.counters.waits++;
+    this.waitOn(step);
+  }
+
+  /**
+   * Ends the segment run: logs what breaks the end-of-segment contract (bytes left on a port, an
+   * unpaired L2→host command, a range still in flight) and resets the ports and issued commands.
+   */
+  endSegment(at: FaultAt): void {
+    this.endOfSegment(at);
+  }
+
+  private exec(step: Step, relocs: readonly Relocation[] | undefined, ctx: StepCtx): void {
     const patches = relocs ? this.patches(relocs) : undefined;
     switch (step.kind) {
-      case "npu": {
-        const instr = instrOf(s, step, patches);
-        s.counters.npu++;
-        execNpu(s, instr, ctx);
+      case "npu":
+        this.npu(instrOf(this.state, step, patches), ctx);
         return;
-      }
       case "dma":
-        s.counters.dma++;
         this.dma(patches ? patchDma(step, patches) : step, ctx);
         return;
       case "host":
-        s.counters.host++;
-        execHost(s, patches ? patchHost(step, patches) : step, ctx);
+        this.host(patches ? patchHost(step, patches) : step, ctx);
         return;
       case "wait":
-        s.counters.waits++;
         this.wait(step);
         return;
     }
@@ -151,7 +194,7 @@ export class FunctionalMachine {
     return out;
   }
 
-  private dma(step: DmaStep, ctx: StepCtx): void {
+  private issueDma(step: DmaStep, ctx: StepCtx): IssuedCommand | undefined {
     const s = this.state;
     const t = this.target.file;
     const what = `dma ${step.port}`;
@@ -166,7 +209,7 @@ export class FunctionalMachine {
       );
     }
     const region = s.ddr.at(step.region, step.offset, step.bytes, what);
-    if (step.bytes === 0) return; // relocated to nothing: a no-op (docs/program.md §2)
+    if (step.bytes === 0) return undefined; // relocated to nothing: a no-op (docs/program.md §2)
     const base = {
       seq: s.dmaSeq++,
       channel: step.port,
@@ -180,8 +223,9 @@ export class FunctionalMachine {
     if (inp) {
       s.hazards.checkRead(`ddr:${step.region}`, step.offset, step.offset + step.bytes, what);
       const cmd = inp.issue(base);
-      this.issued.push({ cmd, complete: () => inp.complete(cmd) });
-      return;
+      const issued = { cmd, complete: () => inp.complete(cmd) };
+      this.issued.push(issued);
+      return issued;
     }
     const out = s.outStreams.get(step.port);
     if (!out) {
@@ -189,10 +233,12 @@ export class FunctionalMachine {
     }
     const cmd: Command = { ...base, start: 0 };
     out.queue.push(cmd);
-    this.issued.push({ cmd, complete: () => cmd.filled === true });
+    const issued = { cmd, complete: () => cmd.filled === true };
+    this.issued.push(issued);
+    return issued;
   }
 
-  private wait(step: WaitStep): void {
+  private waitOn(step: WaitStep): void {
     const s = this.state;
     const on = step.on;
     if (on.kind === "npu-idle") {

@@ -35,14 +35,23 @@ export interface Compiled {
 
 const IMAGE_KINDS = new Set(["weights", "embedding", "table"]);
 
-export async function compileTiny(dir: string, target: Target, context = 64): Promise<Compiled> {
+/**
+ * `segments`: the stream segments codegen emits (default decode only, the prompt then goes token by
+ * token; `pccxc compile` emits prefill too).
+ */
+export async function compileTiny(
+  dir: string,
+  target: Target,
+  context = 64,
+  segments: readonly ("decode" | "prefill")[] = ["decode"],
+): Promise<Compiled> {
   const src = await openModel(dir, { weightsPolicy: "required" });
   try {
     const parsed = prepareConfig({ ...src.config, file: "tiny/config.json" }, BUILTIN_FEATURES);
     const graph = runFeatures(resolve(parsed, {}).graph, parsed, target, BUILTIN_FEATURES).graph;
     const folded = new Set(foldableNorms(graph).map((c) => c.norm));
     const plan = planLayout(graph, target, { context, folded });
-    const cg = codegen(graph, plan, target, { segments: ["decode"] });
+    const cg = codegen(graph, plan, target, { segments });
     const wp = finalizeLayout(plan, cg.segments, cg.regions);
     const out = mkdtempSync(join(tmpdir(), "pccxc-sim-e2e-"));
     let bin: Uint8Array;

@@ -170,6 +170,36 @@ describe("host functions of src/codegen/host-ops, float32", () => {
     );
   });
 
+  it("`rows` applies to per-row operands; norm weights, biases and weight vectors are broadcast", () => {
+    // Two rows (1, 2, 3, 4) and (2, 4, 6, 8): the same normalised row; w = (1, 1, 2, 0.5) on both.
+    const inv = 1 / Math.sqrt(7.5);
+    const want = [inv, 2 * inv, 6 * inv, 2 * inv];
+    const x = v(1, 2, 3, 4, 2, 4, 6, 8);
+    const rms = hostOp("rms_norm", [x, v(1, 1, 2, 0.5)], [8], {
+      eps: 0,
+      groupSize: 4,
+      weightOffset: 0,
+      hasWeight: true,
+      rows: 2,
+    });
+    expect(rms.m.result().faults.map((f) => f.message)).toEqual([]);
+    close(rms.out[0]!, [...want, ...want], 6);
+    const s = 1 / Math.sqrt(1.25); // μ = 2.5, σ² = 1.25 (row 2 is 2× row 1: μ 5, σ² 5)
+    const ln = hostOp("layer_norm", [x, v(1, 1, 1, 2), v(0, 0, 0, 1)], [8], {
+      eps: 0,
+      hasWeight: true,
+      hasBias: true,
+      rows: 2,
+    });
+    const row = [-1.5 * s, -0.5 * s, 0.5 * s, 3 * s + 1];
+    close(ln.out[0]!, [...row, ...row], 5);
+    close(
+      hostOp("mul_weight", [x, v(1, 0, -1, 2)], [8], { rows: 2 }).out[0]!,
+      [1, 0, -3, 8, 2, 0, -6, 16],
+      6,
+    );
+  });
+
   it("softcap, argmax, fill (runs), spread_words", () => {
     close(
       hostOp("softcap", [v(60, -15)], [2], { cap: 30 }).out[0]!,
