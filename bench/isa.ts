@@ -14,23 +14,12 @@ import {
   type InstrColumns,
   pairsToWords,
 } from "../src/isa/index.js";
+import { mulberry32 } from "../src/util/random.js";
 import type { BenchFigure, BenchSuite } from "./types.js";
 
 const WORDS = 1 << 20;
 const REPEATS = 5;
 const SINGLE = 100_000;
-
-/** mulberry32: a small seeded PRNG, so every run measures the same words. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** `n` rows of random valid instructions, as columns. */
 export function randomColumns(n: number, seed = 1): InstrColumns {
@@ -39,7 +28,7 @@ export function randomColumns(n: number, seed = 1): InstrColumns {
   const domains = ops.map((op) =>
     op.valueFields.map((f) => (f.valid ? [...f.valid.keys()].filter((v) => f.valid![v]) : undefined)),
   );
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed); // seeded, so every run measures the same words
   const cols = allocColumns(n);
   for (let i = 0; i < n; i++) {
     const k = Math.floor(rnd() * ops.length);

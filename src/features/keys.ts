@@ -4,41 +4,25 @@
  * scope (vision/audio towers and the wrapper keys that only concern them), unknown (a warning) or
  * unclaimed (a gap in the feature set). `unclaimedKeys` returns what is neither claimed nor listed.
  */
-import { NON_SEMANTIC_KEYS, type ParsedConfig } from "../parser/config/index.js";
+import {
+  childPath,
+  NON_SEMANTIC_KEYS,
+  type ParsedConfig,
+  TOWER_CONFIGS,
+  TOWER_KEYS,
+} from "../parser/config/index.js";
 import type { FeatureId, FeatureLedger, FeaturePlugin, KeyAccount } from "./types.js";
 
 /** Sub-configs of towers pccxc does not compile: recorded as one path each, never itemised. */
-export const OUT_OF_SCOPE_TOWERS: readonly string[] = ["vision_config", "audio_config"];
+export const OUT_OF_SCOPE_TOWERS: readonly string[] = TOWER_CONFIGS;
 
 /**
  * Wrapper keys that only concern the vision/audio towers (special-token ids and soft-token counts
- * of image/audio inputs). The text model never reads them.
+ * of image/audio inputs), as the parser's wrapper table lists them. The text model never reads them.
  */
-export const OUT_OF_SCOPE_KEYS: ReadonlySet<string> = new Set([
-  "boi_token_index",
-  "eoi_token_index",
-  "image_token_index",
-  "boi_token_id",
-  "eoi_token_id",
-  "image_token_id",
-  "mm_tokens_per_image",
-  "audio_soft_tokens_per_image",
-  "vision_soft_tokens_per_image",
-  "audio_token_id",
-  "boa_token_id",
-  "eoa_token_id",
-  "eoa_token_index",
-  "video_token_id",
-]);
+export const OUT_OF_SCOPE_KEYS: ReadonlySet<string> = TOWER_KEYS;
 
 type Obj = Record<string, unknown>;
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** The parser's JSON path convention: `.key` for identifiers, `["key"]` otherwise. */
-export function childPath(base: string, key: string): string {
-  return IDENT.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
-}
-
 function isObj(v: unknown): v is Obj {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }

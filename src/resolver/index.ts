@@ -31,4 +31,4 @@ export {
   UNSUPPORTED_HINTS,
 } from "./registry.js";
 export type { ResolveOptions, ResolveResult } from "./resolve.js";
-export { resolve } from "./resolve.js";
+export { primedBuilder, resolve } from "./resolve.js";

@@ -5,7 +5,7 @@
  */
 import { type Diagnostic, ExitCode, formatDiagnostic, isPccxError, PccxError } from "../diag/index.js";
 import type { ParsedConfig } from "../parser/config/index.js";
-import { GraphBuilder, type ModelGraph, verifyGraph, type WeightDType } from "./graph/index.js";
+import { GraphBuilder, type ModelGraph, verifyGraph } from "./graph/index.js";
 import type { ArchitecturePlugin } from "./plugin.js";
 import { setCheckpointDtype, weightDtypeOfTorch } from "./plugins/common/index.js";
 import { setCheckpointFormat } from "./plugins/index-b.js";
@@ -24,9 +24,8 @@ export interface ResolveResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-/** The checkpoint dtype named by the config, with a diagnostic when it is absent or unknown. */
-function configDtype(parsed: ParsedConfig, out: Diagnostic[]): WeightDType | undefined {
-  const dtype = weightDtypeOfTorch(parsed.dtype);
+/** A diagnostic when the config names no checkpoint dtype, or one pccxc does not know. */
+function dtypeDiagnostics(parsed: ParsedConfig, out: Diagnostic[]): void {
   if (parsed.dtype === null) {
     out.push({
       code: "resolver/dtype-default",
@@ -34,7 +33,7 @@ function configDtype(parsed: ParsedConfig, out: Diagnostic[]): WeightDType | und
       message: `${parsed.file} names no torch_dtype/dtype; weights are declared with the family's published checkpoint dtype`,
       at: { file: parsed.file },
     });
-  } else if (dtype === undefined) {
+  } else if (weightDtypeOfTorch(parsed.dtype) === undefined) {
     out.push({
       code: "resolver/dtype-unknown",
       severity: "warning",
@@ -43,7 +42,27 @@ function configDtype(parsed: ParsedConfig, out: Diagnostic[]): WeightDType | und
       fix: "check the dtypes with `pccxc inspect` on the safetensors files",
     });
   }
-  return dtype;
+}
+
+/**
+ * A GraphBuilder for `plugin` to build the graph of `parsed` into, primed as resolve() primes it:
+ * the graph meta, the checkpoint dtype of the config (when it names a known one) and the checkpoint
+ * format (the wrapper model_type and quantization_config, which some plugins need besides the
+ * TextConfig).
+ */
+export function primedBuilder(parsed: ParsedConfig, plugin: string): GraphBuilder {
+  const cfg = parsed.text;
+  const b = new GraphBuilder({
+    modelType: cfg.model_type,
+    plugin,
+    numLayers: cfg.num_hidden_layers,
+    hiddenSize: cfg.hidden_size,
+    vocabSize: cfg.vocab_size,
+  });
+  const dtype = weightDtypeOfTorch(parsed.dtype);
+  if (dtype) setCheckpointDtype(b, dtype);
+  setCheckpointFormat(b, parsed);
+  return b;
 }
 
 /** Builds and verifies the ModelGraph of a parsed config. */
@@ -60,17 +79,8 @@ export function resolve(parsed: ParsedConfig, opts: ResolveOptions = {}): Resolv
     plugins,
   );
   const diagnostics: Diagnostic[] = [];
-  const b = new GraphBuilder({
-    modelType: cfg.model_type,
-    plugin: plugin.id,
-    numLayers: cfg.num_hidden_layers,
-    hiddenSize: cfg.hidden_size,
-    vocabSize: cfg.vocab_size,
-  });
-  const dtype = configDtype(parsed, diagnostics);
-  if (dtype) setCheckpointDtype(b, dtype);
-  // The wrapper model_type and quantization_config, which some plugins need besides the TextConfig.
-  setCheckpointFormat(b, parsed);
+  dtypeDiagnostics(parsed, diagnostics);
+  const b = primedBuilder(parsed, plugin.id);
 
   try {
     plugin.build(cfg, b);

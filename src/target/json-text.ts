@@ -4,12 +4,10 @@
  * that schema errors point into the file.
  */
 import { invalidInput } from "../diag/index.js";
+import { lineColumn, type TextPos } from "../util/json.js";
 import { formatPath, type PathSeg } from "./json-path.js";
 
-export interface TextPos {
-  readonly line: number;
-  readonly column: number;
-}
+export type { TextPos };
 
 class JsonSyntaxError extends Error {
   constructor(
@@ -115,18 +113,6 @@ class Locator {
   }
 }
 
-export function positionOf(text: string, offset: number): TextPos {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: offset - lineStart + 1 };
-}
-
 /** Parse a JSON file's text; a syntax error becomes `target/json` (exit 2) with line and column. */
 export function parseJsonText(text: string, file: string): unknown {
   try {
@@ -143,7 +129,7 @@ export function parseJsonText(text: string, file: string): unknown {
         reason = se.message;
       }
     }
-    const { line, column } = positionOf(text, offset);
+    const { line, column } = lineColumn(text, offset);
     throw invalidInput("target/json", `${file}:${line}:${column}: invalid JSON: ${reason}`, {
       at: { file, line, column, byteOffset: Buffer.byteLength(text.slice(0, offset)) },
       fix: "correct the JSON syntax at that position (target files are plain JSON: no comments, no trailing commas)",
@@ -164,7 +150,7 @@ export function locatePath(text: string, path: readonly PathSeg[]): TextPos | un
   }
   for (let n = path.length; n >= 0; n--) {
     const off = loc.at.get(formatPath(path.slice(0, n)));
-    if (off !== undefined) return positionOf(text, off);
+    if (off !== undefined) return lineColumn(text, off);
   }
   return undefined;
 }

@@ -4,21 +4,19 @@
  * no Math.log/Math.cos, whose last bits are not specified by ECMAScript. The approximate normal is
  * bounded to ±6σ, which is all a synthetic checkpoint needs.
  */
+import { mulberry32 } from "../util/random.js";
+
 export class Rng {
-  private state: number;
+  private readonly next: () => number;
 
   constructor(seed: number) {
     // Spread small seeds (0, 1, 2 …) over the state space.
-    this.state = (Math.imul(seed >>> 0, 0x9e3779b1) ^ 0x85ebca6b) >>> 0;
+    this.next = mulberry32((Math.imul(seed >>> 0, 0x9e3779b1) ^ 0x85ebca6b) >>> 0);
   }
 
   /** Uniform in [0, 1). */
   uniform(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.next();
   }
 
   /** Approximately N(mean, std²): Irwin–Hall with 12 terms (variance exactly 1). */

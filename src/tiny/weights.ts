@@ -12,6 +12,7 @@ import { unsupported } from "../diag/index.js";
 import { encodeBf16, encodeF32, type TensorToWrite } from "../parser/safetensors/index.js";
 import type { ModelGraph, WeightDecl } from "../resolver/graph/index.js";
 import { storedTensors } from "../resolver/graph/index.js";
+import { f32ToF16 } from "../util/float.js";
 import { Rng } from "./rng.js";
 
 /** Names of norm weights read with weightOffset 1 (x̂·(1+w)): they are initialised around 0. */
@@ -57,30 +58,6 @@ function sampler(w: WeightDecl, offset: boolean): (r: Rng) => number {
   }
 }
 
-/** Float16 bits of a number (round to nearest even), for F16 checkpoints. */
-function f16Bits(x: number): number {
-  const f = new Float32Array([x]);
-  const b = new Uint32Array(f.buffer)[0]!;
-  const sign = (b >>> 16) & 0x8000;
-  const exp = ((b >>> 23) & 0xff) - 127 + 15;
-  let mant = b & 0x7fffff;
-  if (exp <= 0) {
-    if (exp < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - exp;
-    const half = 1 << (shift - 1);
-    let v = mant >>> shift;
-    const rest = mant & ((1 << shift) - 1);
-    if (rest > half || (rest === half && v & 1)) v++;
-    return sign | v;
-  }
-  if (exp >= 31) return sign | 0x7c00;
-  let v = (exp << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && v & 1)) v++;
-  return sign | v;
-}
-
 function encode(w: WeightDecl, values: Float64Array): Uint8Array {
   switch (w.dtype) {
     case "BF16":
@@ -90,7 +67,7 @@ function encode(w: WeightDecl, values: Float64Array): Uint8Array {
     case "F16": {
       const out = new Uint8Array(values.length * 2);
       for (let i = 0; i < values.length; i++) {
-        const h = f16Bits(values[i]!);
+        const h = f32ToF16(values[i]!);
         out[2 * i] = h & 0xff;
         out[2 * i + 1] = h >>> 8;
       }

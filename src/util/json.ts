@@ -1,6 +1,7 @@
 /**
  * Canonical JSON: object keys sorted, no whitespace. Used for fingerprints and anything hashed, so
- * that the same value always gives the same bytes whatever order it was built in.
+ * that the same value always gives the same bytes whatever order it was built in. Also pretty JSON
+ * for artifacts, and the line/column of an offset in a JSON text for error messages.
  */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));
@@ -28,4 +29,23 @@ function sortKeys(v: unknown): unknown {
     return out;
   }
   return v;
+}
+
+/** 1-based line and column of a position in a text. */
+export interface TextPos {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** The line and column of character offset `offset` of `text` (lines end at "\n"). */
+export function lineColumn(text: string, offset: number): TextPos {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
 }

@@ -1,17 +1,17 @@
 /** Shared helpers of the feature tests: configs → parsed → graph → ledger, with the built-in targets. */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { expect } from "vitest";
-import { isPccxError, type PccxError } from "../../src/diag/index.js";
 import { type FeatureResult, runFeatures } from "../../src/features/index.js";
 import { type ParsedConfig, parseConfigObject, parseConfigText } from "../../src/parser/config/index.js";
 import { type ModelGraph, resolve } from "../../src/resolver/index.js";
 import { loadTarget, type Target } from "../../src/target/index.js";
+import {
+  EXAMPLE_CONFIGS as EXAMPLES,
+  REPO_ROOT as ROOT,
+  SHARED_CONFIGS as SHARED,
+} from "../helpers/paths.js";
 
-export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-export const SHARED = fileURLToPath(new URL("../../../shared/configs", import.meta.url));
-export const EXAMPLES = join(ROOT, "examples/configs");
+export { EXAMPLES, ROOT, SHARED };
 
 export const BASE: Target = loadTarget("kv260-v002");
 export const EXT: Target = loadTarget("kv260-v002-ext");
@@ -52,24 +52,4 @@ export function featuresOf(
   return { ...runFeatures(graph, parsed, target), input: graph };
 }
 
-export function catchPccx(fn: () => unknown): PccxError {
-  try {
-    fn();
-  } catch (e) {
-    if (isPccxError(e)) return e;
-    throw e;
-  }
-  expect.unreachable("expected a PccxError");
-  throw new Error("unreachable");
-}
-
-export async function catchPccxAsync(fn: () => Promise<unknown>): Promise<PccxError> {
-  try {
-    await fn();
-  } catch (e) {
-    if (isPccxError(e)) return e;
-    throw e;
-  }
-  expect.unreachable("expected a PccxError");
-  throw new Error("unreachable");
-}
+export { rejected as catchPccxAsync, thrown as catchPccx } from "../helpers/errors.js";

@@ -9,20 +9,13 @@ import {
   formatWord,
   V002,
 } from "../../src/isa/index.js";
+import { thrown } from "../helpers/errors.js";
 import { fixtureVectors, RESERVED_OP_HEX, RESERVED_OP_WORD } from "./helpers.js";
 
 const W = fixtureVectors.map((v) => BigInt(v.word));
 const [MEMSET3, , MEMCPY_IN, GEMM, GEMV, CVO] = W as [bigint, bigint, bigint, bigint, bigint, bigint, bigint];
 
-function asmError(text: string): PccxError {
-  try {
-    assemble(text, { file: "t.pccxasm" });
-  } catch (e) {
-    if (e instanceof PccxError) return e;
-    throw e;
-  }
-  throw new Error("expected an assembler error");
-}
+const asmError = (text: string) => thrown(() => assemble(text, { file: "t.pccxasm" }));
 
 describe("assembler syntax", () => {
   it("accepts fields in any order, hex, case-insensitive mnemonics and enum names, commas, spaces", () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { PccxError } from "../../src/diag/index.js";
 import {
   allocColumns,
   BulkStatus,
@@ -12,21 +11,12 @@ import {
   V002,
   wordsToPairs,
 } from "../../src/isa/index.js";
+import { thrown } from "../helpers/errors.js";
 import { fieldBits, fixtureVectors, RESERVED_OP_HEX } from "./helpers.js";
 
 const W = fixtureVectors.map((v) => BigInt(v.word));
 const pairsOf = (words: bigint[]) => wordsToPairs(BigUint64Array.from(words));
 const OP_LSB = BigInt(V002.opcode.lsb);
-
-function thrown(f: () => unknown): PccxError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof PccxError) return e;
-    throw e;
-  }
-  throw new Error("expected a PccxError");
-}
 
 describe("decodeBulk", () => {
   const memset = V002.opcodes.find((o) => o.mnemonic === "MEMSET")!;

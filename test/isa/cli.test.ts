@@ -2,34 +2,13 @@ import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/pro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CliIo } from "../../src/cli/context.js";
-import { main } from "../../src/cli/main.js";
 import { formatBin, renderCHeader, V002 } from "../../src/isa/index.js";
+import { runCli } from "../helpers/cli.js";
 import { fixtureVectors, REPO_ROOT, RESERVED_OP_HEX } from "./helpers.js";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let dir: string;
 
-async function run(...argv: string[]): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await main(["isa", ...argv], io, {}, dir);
-  return { code, stdout, stderr };
-}
+const run = (...argv: string[]) => runCli(["isa", ...argv], {}, dir);
 
 const smokeMemh = () => readFile(join(REPO_ROOT, "examples/programs/smoke.memh"), "utf8");
 const gemmFields = Object.entries(fixtureVectors[3]!.fields).map(([k, v]) =>

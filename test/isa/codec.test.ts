@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { PccxError } from "../../src/diag/index.js";
 import {
   decode,
   disassemble,
@@ -14,6 +13,7 @@ import {
   parseWordLiteral,
   V002,
 } from "../../src/isa/index.js";
+import { thrown } from "../helpers/errors.js";
 import { fieldBits, fixtureVectors, refEncode } from "./helpers.js";
 
 const op = (m: string): OpcodeSpec => V002.opcodes.find((o) => o.mnemonic === m)!;
@@ -23,16 +23,6 @@ const flagBit = (m: string, name: string) => {
   return f.kind === "flags" ? f.bits.find((b) => b.name === name)! : undefined!;
 };
 const OPCODE_LSB = BigInt(V002.opcode.lsb);
-
-function thrown(f: () => unknown): PccxError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof PccxError) return e;
-    throw e;
-  }
-  throw new Error("expected a PccxError");
-}
 
 const gemv: Instr = {
   opcode: "GEMV",

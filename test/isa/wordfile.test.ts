@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PccxError } from "../../src/diag/index.js";
 import {
   formatBin,
   formatFromPath,
@@ -14,19 +13,10 @@ import {
   resolveFormat,
   writeWordFile,
 } from "../../src/isa/index.js";
+import { thrown } from "../helpers/errors.js";
 import { arbAnyWord, fixtureVectors, RUNS } from "./helpers.js";
 
 const W = fixtureVectors.map((v) => BigInt(v.word));
-
-function err(f: () => unknown): PccxError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof PccxError) return e;
-    throw e;
-  }
-  throw new Error("expected a PccxError");
-}
 
 describe(".memh", () => {
   it("writes one 16-digit lower-case hex word per line, no 0x, with label comments", () => {
@@ -74,7 +64,7 @@ describe(".memh", () => {
     ["  /* c */ 3030001000100090", 1, 3],
     ["303000100010009g", 1, 1],
   ])("rejects %j at line %i column %i", (text, line, column) => {
-    const e = err(() => parseMemh(text, "p.memh"));
+    const e = thrown(() => parseMemh(text, "p.memh"));
     expect(e.code).toBe("isa/memh-syntax");
     expect(e.exitCode).toBe(2);
     expect(e.at).toEqual({ file: "p.memh", line, column });
@@ -92,7 +82,7 @@ describe(".bin", () => {
 
   it("rejects lengths that are not a multiple of 8, naming the offset", () => {
     for (const n of [1, 7, 9, 15]) {
-      const e = err(() => parseBin(new Uint8Array(n), "p.bin"));
+      const e = thrown(() => parseBin(new Uint8Array(n), "p.bin"));
       expect(e.code).toBe("isa/bin-length");
       expect(e.message).toBe(`${n} bytes is not a whole number of 64-bit words`);
       expect(e.at).toEqual({ file: "p.bin", byteOffset: n - (n % 8) });
@@ -137,11 +127,14 @@ describe("files", () => {
     expect(formatFromPath("x.bin")).toBe("bin");
     expect(formatFromPath("x.txt")).toBeUndefined();
     expect(resolveFormat("x.txt", "bin")).toBe("bin");
-    expect(err(() => resolveFormat("x.txt", undefined))).toMatchObject({
+    expect(thrown(() => resolveFormat("x.txt", undefined))).toMatchObject({
       code: "isa/bad-format",
       exitCode: 1,
     });
-    expect(err(() => resolveFormat("x.bin", "elf"))).toMatchObject({ code: "isa/bad-format", exitCode: 1 });
+    expect(thrown(() => resolveFormat("x.bin", "elf"))).toMatchObject({
+      code: "isa/bad-format",
+      exitCode: 1,
+    });
     await writeFile(join(dir, "odd.bin"), new Uint8Array(12));
     await expect(readWordFile(join(dir, "odd.bin"), "bin")).rejects.toMatchObject({ code: "isa/bin-length" });
   });

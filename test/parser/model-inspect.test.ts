@@ -3,10 +3,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import type { CliIo } from "../../src/cli/context.js";
-import { main } from "../../src/cli/main.js";
 import type { TensorToWrite } from "../../src/parser/safetensors/writer.js";
 import { writeSafetensors } from "../../src/parser/safetensors/writer.js";
+import { runCli } from "../helpers/cli.js";
 import { useTempDirs } from "./safetensors/fixtures.js";
 import { SHA_A, writeCachedRepo } from "./source/fake-hub.js";
 
@@ -16,21 +15,8 @@ if (!haveShared) console.warn(`skipped: pccxc inspect tests (${SHARED} does not 
 
 const tempDir = useTempDirs();
 
-async function run(args: string[], env: Record<string, string | undefined> = {}) {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await main(["inspect", ...args], io, { HF_HUB_OFFLINE: "1", ...env }, "/");
-  return { code, stdout, stderr };
-}
+const run = (args: string[], env: Record<string, string | undefined> = {}) =>
+  runCli(["inspect", ...args], env, "/");
 
 async function qwenConfig(extra: Record<string, unknown> = {}): Promise<string> {
   const text = await readFile(join(SHARED, "Qwen__Qwen3-0.6B", "config.json"), "utf8");

@@ -2,15 +2,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ntkTheta } from "../../examples/plugins/ntk-rope.js";
-import type { CliIo } from "../../src/cli/context.js";
-import { main } from "../../src/cli/main.js";
 import { prepareConfig, runFeatures, unclaimedKeys } from "../../src/features/index.js";
 import { parseConfigText } from "../../src/parser/config/index.js";
-import { openTensorIndex } from "../../src/parser/safetensors/index.js";
 import { featureList, loadPlugins } from "../../src/plugins/index.js";
 import { resolve } from "../../src/resolver/index.js";
-import { GoldenModel, rowOf, rowSourceReader } from "../../src/validate/golden/index.js";
+import { GoldenModel, rowOf } from "../../src/validate/golden/index.js";
 import { BASE, catchPccx, exampleJson, parsedFrom, ROOT } from "../features/helpers.js";
+import { withCheckpointReader } from "../helpers/checkpoint.js";
+import { runCli } from "../helpers/cli.js";
 
 function ntkConfig() {
   const raw = exampleJson("meta-llama__Llama-3.2-1B");
@@ -79,70 +78,43 @@ describe("the example architecture plugin", () => {
       g.weights.map((w) => `${w.name} ${w.shape.join("x")} ${w.role}`).sort();
     expect(shapes(mine.graph)).toEqual(shapes(builtin.graph));
 
-    const file = join(dir, "model.safetensors");
-    const idx = await openTensorIndex({ kind: "single", file, shards: [file] });
-    try {
-      const reader = rowSourceReader({
-        shapeOf: (n) => idx.get(n)?.shape,
-        readRows: (n, a, b) => idx.readRows(n, a, b),
-      });
+    await withCheckpointReader(join(dir, "model.safetensors"), async (reader) => {
       const prompt = [5, 9, 2, 77, 31, 4, 8];
       const a = (await GoldenModel.load(mine.graph, reader)).session().forward(prompt);
       const b = (await GoldenModel.load(builtin.graph, reader)).session().forward(prompt);
       for (let t = 0; t < prompt.length; t++)
         expect(Array.from(rowOf(a, t))).toEqual(Array.from(rowOf(b, t)));
-    } finally {
-      await idx.close();
-    }
+    });
   });
 });
-
-function fakeIo() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), stderrIsTTY: false };
-  return { io, out, err };
-}
 
 describe("--plugin on the command line", () => {
   it("`pccxc dev features` shows the plugin's entry; without the plugin it fails with exit 3", async () => {
     const cfg = join(ROOT, "test/plugins/fixtures/ntk-config.json");
-    const f = fakeIo();
-    const code = await main(
+    const f = await runCli(
       ["dev", "features", cfg, "--plugin", "examples/plugins/ntk-rope.ts", "--json"],
-      f.io,
       {},
       ROOT,
     );
-    expect(code).toBe(0);
-    const ledger = JSON.parse(f.out.join(""));
+    expect(f.code).toBe(0);
+    const ledger = JSON.parse(f.stdout);
     expect(ledger.entries.some((e: { feature: string }) => e.feature === "ntk-alpha-rope")).toBe(true);
-    const g = fakeIo();
-    expect(await main(["dev", "features", cfg], g.io, {}, ROOT)).toBe(3);
-    expect(g.err.join("")).toContain("ntk_alpha");
+    const g = await runCli(["dev", "features", cfg], {}, ROOT);
+    expect(g.code).toBe(3);
+    expect(g.stderr).toContain("ntk_alpha");
   });
 
   it("a missing plugin file exits 4, a malformed one 2", async () => {
-    const f = fakeIo();
-    expect(
-      await main(
-        ["dev", "features", "examples/configs/openai-community__gpt2", "--plugin", "./missing.mjs"],
-        f.io,
-        {},
-        ROOT,
-      ),
-    ).toBe(4);
-    expect(f.err.join("")).toContain("error[plugins/not-found]");
-    const g = fakeIo();
-    const bad = "test/plugins/fixtures/bad-shape.mjs";
-    expect(
-      await main(
-        ["dev", "features", "examples/configs/openai-community__gpt2", "--plugin", bad],
-        g.io,
-        {},
-        ROOT,
-      ),
-    ).toBe(2);
-    expect(g.err.join("")).toContain("missing `detect`");
+    const gpt2 = "examples/configs/openai-community__gpt2";
+    const f = await runCli(["dev", "features", gpt2, "--plugin", "./missing.mjs"], {}, ROOT);
+    expect(f.code).toBe(4);
+    expect(f.stderr).toContain("error[plugins/not-found]");
+    const g = await runCli(
+      ["dev", "features", gpt2, "--plugin", "test/plugins/fixtures/bad-shape.mjs"],
+      {},
+      ROOT,
+    );
+    expect(g.code).toBe(2);
+    expect(g.stderr).toContain("missing `detect`");
   });
 });

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ExitCode, PccxError } from "../../src/diag/index.js";
+import { ExitCode } from "../../src/diag/index.js";
 import {
   type ArchitecturePlugin,
   architectureStem,
@@ -19,16 +19,7 @@ import {
   nearestFamilies,
   pluginList,
 } from "../../src/resolver/index.js";
-
-function thrown(f: () => unknown): PccxError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof PccxError) return e;
-    throw e;
-  }
-  throw new Error("expected a PccxError");
-}
+import { thrown } from "../helpers/errors.js";
 
 describe("built-in registry", () => {
   it("lists each plugin once, with distinct ids and families", () => {

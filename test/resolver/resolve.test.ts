@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { ExitCode, PccxError, unsupported } from "../../src/diag/index.js";
+import { ExitCode, unsupported } from "../../src/diag/index.js";
 import { parseConfigObject, parseConfigText } from "../../src/parser/config/index.js";
 import {
   type ArchitecturePlugin,
@@ -17,6 +17,7 @@ import {
   verifyGraph,
 } from "../../src/resolver/index.js";
 import { canonicalJson } from "../../src/util/json.js";
+import { thrown } from "../helpers/errors.js";
 
 const canonicalJsonOf = (g: ModelGraph) => canonicalJson(graphToJson(g));
 
@@ -24,16 +25,6 @@ const EXAMPLES = fileURLToPath(new URL("../../examples/configs", import.meta.url
 const llamaPath = `${EXAMPLES}/meta-llama__Llama-3.2-1B/config.json`;
 const llama = () => parseConfigText(readFileSync(llamaPath, "utf8"), llamaPath);
 const raw = () => JSON.parse(readFileSync(llamaPath, "utf8")) as Record<string, unknown>;
-
-function thrown(f: () => unknown): PccxError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof PccxError) return e;
-    throw e;
-  }
-  throw new Error("expected a PccxError");
-}
 
 describe("resolve", () => {
   it("builds a verified graph with the plugin id in its meta and no error diagnostics", () => {

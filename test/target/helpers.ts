@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
-import { main } from "../../src/cli/main.js";
-import { isPccxError, type PccxError } from "../../src/diag/index.js";
+import type { PccxError } from "../../src/diag/index.js";
 import { builtinTargetsDir } from "../../src/target/index.js";
+import { type CliRun, runCli as runCliIn } from "../helpers/cli.js";
+import { thrown as catchPccx } from "../helpers/errors.js";
 
 export const BUILTINS = ["kv260-v002", "kv260-v002-ext", "kv260-v002-rtl"] as const;
 
@@ -23,15 +24,7 @@ export function builtinText(name: string): string {
 }
 
 /** Run `fn`, expect a PccxError, return it. */
-export function catchPccx(fn: () => unknown): PccxError {
-  try {
-    fn();
-  } catch (e) {
-    if (isPccxError(e)) return e;
-    throw new Error(`expected a PccxError, got ${String(e)}`);
-  }
-  throw new Error("expected a PccxError, nothing was thrown");
-}
+export { catchPccx };
 
 export function expectPccx(fn: () => unknown, code: string, exitCode: number): PccxError {
   const e = catchPccx(fn);
@@ -54,25 +47,9 @@ export function tempDir(): { dir: string; write(name: string, text: string): str
   };
 }
 
-export interface CliRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { CliRun };
 
 /** `pccxc <argv>` in-process with a fake terminal. */
-export async function runCli(argv: readonly string[], cwd = process.cwd()): Promise<CliRun> {
-  let stdout = "";
-  let stderr = "";
-  const io = {
-    stdout: (t: string) => {
-      stdout += t;
-    },
-    stderr: (t: string) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await main(argv, io, {}, cwd);
-  return { code, stdout, stderr };
+export function runCli(argv: readonly string[], cwd = process.cwd()): Promise<CliRun> {
+  return runCliIn(argv, {}, cwd);
 }

@@ -2,13 +2,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { CliIo } from "../../src/cli/context.js";
-import { main } from "../../src/cli/main.js";
 import { parseConfigText, parseGenerationConfigText } from "../../src/parser/config/index.js";
 import { openTensorIndex } from "../../src/parser/safetensors/index.js";
 import { resolve, storedTensors } from "../../src/resolver/index.js";
 import { generateTiny, Rng, TINY_FILES } from "../../src/tiny/index.js";
 import { catchPccxAsync, EXAMPLES, ROOT } from "../features/helpers.js";
+import { runCli } from "../helpers/cli.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "pccxc-tiny-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -130,45 +129,19 @@ describe("the seeded random source", () => {
 
 describe("pccxc dev tiny", () => {
   it("writes the model and prints a JSON summary", async () => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: CliIo = {
-      stdout: (t) => void out.push(t),
-      stderr: (t) => void err.push(t),
-      stderrIsTTY: false,
-    };
     const dir = join(tmp, "cli");
-    const code = await main(
-      [
-        "dev",
-        "tiny",
-        "examples/configs/Qwen__Qwen3-0.6B",
-        "-o",
-        dir,
-        "--layers",
-        "3",
-        "--vocab",
-        "128",
-        "--json",
-      ],
-      io,
+    const src = "examples/configs/Qwen__Qwen3-0.6B";
+    const first = await runCli(
+      ["dev", "tiny", src, "-o", dir, "--layers", "3", "--vocab", "128", "--json"],
       {},
       ROOT,
     );
-    expect(code).toBe(0);
-    const s = JSON.parse(out.join(""));
+    expect(first.code).toBe(0);
+    const s = JSON.parse(first.stdout);
     expect(s).toMatchObject({ family: "qwen3", layers: 3, hidden: 64, heads: 4, kvHeads: 2, vocab: 128 });
-    expect(err.join("")).toContain("qwen3: 3 layers, hidden 64");
-    const again = await main(["dev", "tiny", "examples/configs/Qwen__Qwen3-0.6B", "-o", dir], io, {}, ROOT);
-    expect(again).toBe(1);
-    expect(
-      await main(
-        ["dev", "tiny", "examples/configs/Qwen__Qwen3-0.6B", "-o", dir, "--layers", "x"],
-        io,
-        {},
-        ROOT,
-      ),
-    ).toBe(1);
+    expect(first.stderr).toContain("qwen3: 3 layers, hidden 64");
+    expect((await runCli(["dev", "tiny", src, "-o", dir], {}, ROOT)).code).toBe(1);
+    expect((await runCli(["dev", "tiny", src, "-o", dir, "--layers", "x"], {}, ROOT)).code).toBe(1);
   });
 });
 

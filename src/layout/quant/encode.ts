@@ -4,7 +4,7 @@
  * row driver (kernel.ts) so that each loop is a small monomorphic function V8 optimizes well.
  */
 
-const RNE_MAGIC = 6755399441055744; // 1.5 · 2^52, see rounding.ts
+const RNE_MAGIC = 6755399441055744; // 1.5 · 2^52, see roundHalfEven in util/float.ts (inlined here)
 
 // Running per-row sums, kept in one Float64Array to avoid allocating per group.
 export const SUM_SQ = 0;

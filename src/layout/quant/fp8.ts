@@ -2,16 +2,16 @@
  * FP8 E4M3 block-scaled weights (DeepSeek-V3 `quant_method: "fp8"`): `W` is [N, K] F8_E4M3 and
  * `W_scale_inv` is [ceil(N/128), ceil(K/128)] float32; dequant = fp8 × scale_inv of the 128×128
  * block holding the element (deepseek-ai/DeepSeek-V3 inference/kernel.py `weight_dequant_kernel`,
- * used by fp8_cast_bf16.py). Rows are dequantized block by block to float32, then requantized to
- * INT4 with the error measured against these dequantized values.
+ * used by fp8_cast_bf16.py). Rows are dequantized block by block to float32 (with the safetensors
+ * reader's dequantBlocks and F8 table), then requantized to INT4 with the error measured against
+ * these dequantized values.
  */
 import { invalidInput } from "../../diag/index.js";
-import { f8e4m3ToF32 } from "../../util/float.js";
+import { f8e4m3Lut } from "../../parser/safetensors/decode.js";
+import { dequantBlocks } from "../../parser/safetensors/dequant.js";
 
 /** DeepSeek-V3's `quantization_config.weight_block_size`. */
 export const FP8_DEFAULT_BLOCK: readonly [number, number] = [128, 128];
-
-const FP8_LUT = Float32Array.from({ length: 256 }, (_, b) => f8e4m3ToF32(b));
 
 export interface Fp8Rows {
   /** rows × k F8_E4M3 bytes: rows firstRow … firstRow+rows−1 of the weight. */
@@ -45,15 +45,7 @@ export function dequantFp8Rows(src: Fp8Rows, out?: Float32Array): Float32Array {
     );
   }
   const dst = out ?? new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) {
-    const srow = Math.floor((firstRow + r) / br) * cols;
-    const base = r * k;
-    for (let c0 = 0, b = 0; c0 < k; c0 += bc, b++) {
-      const s = scaleInv[srow + b]!;
-      const c1 = Math.min(k, c0 + bc);
-      for (let j = base + c0; j < base + c1; j++) dst[j] = FP8_LUT[data[j]!]! * s;
-    }
-  }
+  dequantBlocks(dst, data, f8e4m3Lut(), rows, k, firstRow, scaleInv, 0, [br, bc]);
   return dst;
 }
 

@@ -7,10 +7,11 @@
  */
 export { CONFIG_ERROR_CODES } from "./errors.js";
 export { parseGenerationConfigText } from "./generation.js";
+export { childPath, type PathSegment } from "./json-text.js";
 export { NON_SEMANTIC_KEYS } from "./keys.js";
 export { type ParseOptions, parseConfigObject, parseConfigText } from "./parse.js";
 export { requireSupportedQuantization } from "./quantization.js";
-export { SUPPORTED_MODEL_TYPES } from "./registry.js";
+export { SUPPORTED_MODEL_TYPES, TOWER_CONFIGS, TOWER_KEYS } from "./registry.js";
 export type {
   Activation,
   Family,

@@ -7,6 +7,8 @@
  * The same reader locates the line/column of any JSON path for error messages.
  */
 
+import { lineColumn, type TextPos } from "../../util/json.js";
+
 export type PathSegment = string | number;
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -23,22 +25,7 @@ export function formatPath(segs: readonly PathSegment[], base = "$"): string {
   return p;
 }
 
-export interface TextPos {
-  readonly line: number;
-  readonly column: number;
-}
-
-export function lineColumn(text: string, offset: number): TextPos {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: offset - lineStart + 1 };
-}
+export { lineColumn, type TextPos };
 
 /** A syntax error with its byte offset in the text. */
 export class JsonSyntaxError extends Error {

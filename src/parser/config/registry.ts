@@ -93,6 +93,12 @@ export const WRAPPERS: ReadonlyMap<string, WrapperSpec> = new Map(
   ).map((w) => [w.modelType, w] as const),
 );
 
+/** The tower sub-configs of every wrapper (vision_config, audio_config), in first-seen order. */
+export const TOWER_CONFIGS: readonly string[] = [...new Set([...WRAPPERS.values()].flatMap((w) => w.towers))];
+
+/** The tower-only wrapper keys of every wrapper (special-token ids, soft-token counts). */
+export const TOWER_KEYS: ReadonlySet<string> = new Set([...WRAPPERS.values()].flatMap((w) => w.towerKeys));
+
 /** Every top-level model_type pccxc reads, sorted. */
 export const SUPPORTED_MODEL_TYPES: readonly string[] = [
   ...TEXT_SPECS.keys(),

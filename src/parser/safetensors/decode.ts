@@ -22,7 +22,8 @@ function f16Lut(): Float32Array {
   return f16Table;
 }
 
-function f8Lut(): Float32Array {
+/** F8 E4M3 byte → float32 table (built on first use; shared with the layout stage's FP8 path). */
+export function f8e4m3Lut(): Float32Array {
   if (!f8Table) {
     f8Table = new Float32Array(256);
     for (let i = 0; i < 256; i++) f8Table[i] = f8e4m3ToF32(i);
@@ -52,7 +53,7 @@ export function decodeToF32(dtype: DType, src: Uint8Array, n: number, dst: Float
       decodeU16Lut(src, n, dst, dstOff, f16Lut());
       return;
     case "F8_E4M3": {
-      const lut = f8Lut();
+      const lut = f8e4m3Lut();
       for (let i = 0; i < n; i++) dst[dstOff + i] = lut[src[i]!]!;
       return;
     }

@@ -49,17 +49,41 @@ export async function readRowsDequant(
   const b0 = Math.floor(rowStart / bn);
   const b1 = Math.floor((rowStart + rowCount - 1) / bn);
   const s = await index.readRows(scaleName, b0, b1 - b0 + 1);
-  const sCols = want[1]!;
-  for (let r = 0; r < rowCount; r++) {
-    const srow = (Math.floor((rowStart + r) / bn) - b0) * sCols;
+  dequantBlocks(w, w, undefined, rowCount, k, rowStart, s, b0, [bn, bk]);
+  return w;
+}
+
+/**
+ * Block-scaled dequantization (DeepSeek-V3 FP8): out = value × the scale of the bn×bk block holding
+ * it, for rows firstRow … firstRow+rows−1 of a [N, k] weight held row-major from index 0. Values are
+ * `src` itself (floats, `out` may be `src`) or `lut[src[i]]` for raw bytes (FP8 codes). `scale`
+ * holds scale rows (one per band of bn weight rows, ceil(k/bk) values each) from band `firstBand`
+ * on. The one dequantization loop: readRowsDequant (decoded rows, in place) and the layout stage's
+ * dequantFp8Rows (raw FP8 bytes through a table) both call it.
+ */
+export function dequantBlocks(
+  out: Float32Array,
+  src: Float32Array | Uint8Array,
+  lut: Float32Array | undefined,
+  rows: number,
+  k: number,
+  firstRow: number,
+  scale: Float32Array,
+  firstBand: number,
+  [bn, bk]: readonly [number, number],
+): void {
+  const sCols = Math.ceil(k / bk);
+  for (let r = 0; r < rows; r++) {
+    const srow = (Math.floor((firstRow + r) / bn) - firstBand) * sCols;
     const base = r * k;
     for (let cb = 0; cb < sCols; cb++) {
-      const f = s[srow + cb]!;
-      const end = Math.min(k, (cb + 1) * bk);
-      for (let c = base + cb * bk; c < base + end; c++) w[c] = w[c]! * f;
+      const f = scale[srow + cb]!;
+      const start = base + cb * bk;
+      const end = base + Math.min(k, (cb + 1) * bk);
+      if (lut) for (let j = start; j < end; j++) out[j] = lut[src[j]!]! * f;
+      else for (let j = start; j < end; j++) out[j] = src[j]! * f;
     }
   }
-  return w;
 }
 
 function checkBlockSize(name: string, b: readonly [number, number] | undefined): readonly [number, number] {

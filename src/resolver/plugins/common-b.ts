@@ -6,7 +6,7 @@
  * declarations (FP8 block scales, MXFP4 blocks/scales) that the layout stage dequantizes.
  */
 import type { ParsedConfig, QuantizationConfig } from "../../parser/config/index.js";
-import { roundBf16 } from "../../util/float.js";
+import { roundBf16, roundF16 } from "../../util/float.js";
 import type {
   GraphBuilder,
   ModelGraph,
@@ -51,21 +51,8 @@ export function isWrapped(b: GraphBuilder, textModelType: string, wrappedByDefau
   return t !== textModelType;
 }
 
-const f32 = new Float32Array(1);
-
 /** Nearest IEEE half value (round to nearest even; overflow to ±Infinity). */
-export function roundF16(x: number): number {
-  if (!Number.isFinite(x) || x === 0) return x;
-  const a = Math.abs(x);
-  if (a >= 65520) return Math.sign(x) * Number.POSITIVE_INFINITY;
-  const e = Math.max(Math.floor(Math.log2(a)), -14);
-  const ulp = 2 ** (e - 10);
-  const q = a / ulp; // exact: ulp is a power of two
-  let r = Math.floor(q);
-  const frac = q - r;
-  if (frac > 0.5 || (frac === 0.5 && r % 2 === 1)) r += 1; // round half to even
-  return Math.sign(x) * r * ulp;
-}
+export { roundF16 } from "../../util/float.js";
 
 /**
  * `x` as transformers holds it after `torch.tensor(x).to(dtype)`: Gemma's `embed_scale`
@@ -74,10 +61,7 @@ export function roundF16(x: number): number {
 export function roundToDtype(x: number, dtype: WeightDType): number {
   if (dtype === "BF16") return roundBf16(x);
   if (dtype === "F16") return roundF16(x);
-  if (dtype === "F32") {
-    f32[0] = x;
-    return f32[0]!;
-  }
+  if (dtype === "F32") return Math.fround(x);
   return x;
 }
 

@@ -1,13 +1,26 @@
 /**
  * Pieces shared by the Gemma plugins (2, 3, 3n, 4): tensor-name prefixes of text-only vs
- * multimodal checkpoints, the scaled token embedding, the Gemma sandwich-norm residual, and the
- * per-layer embeddings (PLE) of Gemma 3n / Gemma 4 with their per-layer gate/projection tail.
+ * multimodal checkpoints, the scaled token embedding, the Gemma sandwich-norm residual, the head,
+ * the attention of Gemma 3n / 4, and their per-layer embeddings (PLE) with the per-layer
+ * gate/projection tail.
  * Semantics follow huggingface/transformers `models/gemma{2,3,3n,4}/modular_*.py` (docs/resolver.md).
  */
 import { unsupported } from "../../diag/index.js";
 import type { TextConfig } from "../../parser/config/index.js";
 import type { ValueId, WeightId } from "../graph/index.js";
-import { type BlockCtx, declare, joinName, type NormSpec, norm, tokenEmbedding } from "./common/index.js";
+import {
+  type AttentionSpec,
+  actFnOf,
+  attentionBlock,
+  type BlockCtx,
+  declare,
+  joinName,
+  lmHead,
+  type NormSpec,
+  norm,
+  residual,
+  tokenEmbedding,
+} from "./common/index.js";
 import { checkpointFormat, isWrapped, roundToDtype } from "./common-b.js";
 
 /** Where the text model's tensors live in a checkpoint. */
@@ -63,7 +76,12 @@ export function gemmaEmbedding(ctx: BlockCtx, names: GemmaNames): { x: ValueId; 
   return tokenEmbedding(ctx, { name: `${names.model}.embed_tokens.weight`, scale });
 }
 
-/** A Gemma RMSNorm: `x̂·(1+w)` for Gemma 2/3 (offset 1), `x̂·w` for 3n/4 (offset 0). */
+/** The NormSpec of a Gemma RMSNorm: `x̂·(1+w)` for Gemma 2/3 (offset 1), `x̂·w` for 3n/4 (offset 0). */
+function gemmaNorm(name: string, offset: 0 | 1, extra: Partial<NormSpec> = {}): NormSpec {
+  return { name, kind: "rmsnorm", weightOffset: offset, ...extra };
+}
+
+/** A Gemma RMSNorm (see gemmaNorm). */
 export function gnorm(
   ctx: BlockCtx,
   x: ValueId,
@@ -71,10 +89,10 @@ export function gnorm(
   offset: 0 | 1,
   extra: Partial<NormSpec> = {},
 ): ValueId {
-  return norm(ctx, x, { name, kind: "rmsnorm", weightOffset: offset, ...extra });
+  return norm(ctx, x, gemmaNorm(name, offset, extra));
 }
 
-/** x + post(block(pre(x))): Gemma's sandwich norms around a sub-block. */
+/** x + post(block(pre(x))): Gemma's sandwich norms around a sub-block (the add records no keys). */
 export function sandwich(
   ctx: BlockCtx,
   x: ValueId,
@@ -84,8 +102,55 @@ export function sandwich(
   block: (h: ValueId) => ValueId,
   name: string,
 ): ValueId {
-  const y = gnorm(ctx, block(gnorm(ctx, x, pre, offset)), post, offset);
-  return ctx.b.add(x, y, { name });
+  return residual(ctx, x, block, {
+    pre: gemmaNorm(pre, offset),
+    post: gemmaNorm(post, offset),
+    name,
+    keys: [],
+  });
+}
+
+/**
+ * The attention of Gemma 3n and 4 at layer prefix `p`: q/k norms `x̂·w`, weightless v norm, scale 1,
+ * no softcap, and on KV-shared layers the k_proj/v_proj/k_norm the checkpoints still store declared
+ * unused (Gemma 3n always has them; Gemma 4 builds no such modules but its released checkpoints
+ * store them, see Gemma4TextModel._keys_to_ignore_on_load_unexpected). `extra` adds to the spec.
+ */
+export function gemmaNormedAttention(
+  ctx: BlockCtx,
+  layer: number,
+  p: string,
+  input: ValueId,
+  extra: Partial<AttentionSpec> = {},
+): ValueId {
+  return attentionBlock(ctx, {
+    layer,
+    prefix: joinName(p, "self_attn"),
+    input,
+    qNorm: { module: "q_norm" },
+    kNorm: { module: "k_norm" },
+    vNorm: { module: "v_norm", weight: false },
+    ...extra,
+    scale: 1,
+    softcap: null,
+    sharedKvWeights: "declare-unused",
+  });
+}
+
+/** Final RMSNorm (offset as the family's norms), LM head under the checkpoint's name, final softcap. */
+export function gemmaHead(
+  ctx: BlockCtx,
+  names: GemmaNames,
+  x: ValueId,
+  table: WeightId,
+  offset: 0 | 1,
+): ValueId {
+  return lmHead(ctx, {
+    input: x,
+    norm: gemmaNorm(joinName(names.model, "norm"), offset),
+    embedding: table,
+    name: names.lmHead,
+  });
 }
 
 export interface PleSpec {
@@ -169,10 +234,14 @@ export function perLayerTail(
     const gw = declare(ctx, joinName(a.prefix, "per_layer_input_gate", "weight"), [P, H], "per_layer_gate", {
       keys: ["hidden_size"],
     });
-    const g = b.activation(b.linear(a.input, gw, undefined, { name: "ple_gate_raw" }), actOf(cfg), {
-      name: "ple_gate",
-      keys: ["hidden_act"],
-    });
+    const g = b.activation(
+      b.linear(a.input, gw, undefined, { name: "ple_gate_raw" }),
+      actFnOf(cfg.hidden_act, cfg.hidden_act_name),
+      {
+        name: "ple_gate",
+        keys: ["hidden_act"],
+      },
+    );
     const mixed = b.mul(g, b.slice(a.ple, a.layer * P, P, { name: "ple_slice" }), { name: "ple_mix" });
     const pw = declare(ctx, joinName(a.prefix, "per_layer_projection", "weight"), [H, P], "per_layer_proj", {
       keys: ["hidden_size"],
@@ -180,16 +249,4 @@ export function perLayerTail(
     const back = b.linear(mixed, pw, undefined, { name: "ple_back" });
     return gnorm(ctx, back, joinName(a.prefix, "post_per_layer_input_norm"), 0, { valueName: "ple_out" });
   });
-}
-
-function actOf(cfg: TextConfig) {
-  if (cfg.hidden_act === "quick_gelu")
-    throw unsupported(
-      "resolver/unsupported-value",
-      `hidden_activation ${cfg.hidden_act_name} has no graph op`,
-      {
-        fix: "use gelu_pytorch_tanh, as the released Gemma checkpoints do",
-      },
-    );
-  return cfg.hidden_act;
 }

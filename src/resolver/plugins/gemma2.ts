@@ -10,8 +10,8 @@
 import type { TextConfig } from "../../parser/config/index.js";
 import type { GraphBuilder, ValueId } from "../graph/index.js";
 import type { ArchitecturePlugin } from "../plugin.js";
-import { attentionBlock, type BlockCtx, blockCtx, gatedMlp, joinName, lmHead } from "./common/index.js";
-import { type GemmaNames, gemmaEmbedding, requireCausal, sandwich } from "./gemma-common.js";
+import { attentionBlock, type BlockCtx, blockCtx, gatedMlp, joinName } from "./common/index.js";
+import { type GemmaNames, gemmaEmbedding, gemmaHead, requireCausal, sandwich } from "./gemma-common.js";
 
 /** What distinguishes Gemma 3 from Gemma 2 in the shared decoder. */
 export interface Gemma2LikeOptions {
@@ -56,12 +56,7 @@ export function buildGemma2Like(ctx: BlockCtx, names: GemmaNames, o: Gemma2LikeO
       );
     });
   }
-  return lmHead(ctx, {
-    input: x,
-    norm: { name: joinName(names.model, "norm"), kind: "rmsnorm", weightOffset: 1 },
-    embedding: table,
-    name: names.lmHead,
-  });
+  return gemmaHead(ctx, names, x, table, 1);
 }
 
 /** TextConfig fields the Gemma 2/3 decoder reads. */

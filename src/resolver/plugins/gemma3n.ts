@@ -13,19 +13,12 @@
 import type { Gemma3nExtras, TextConfig } from "../../parser/config/index.js";
 import type { GraphBuilder, ValueId } from "../graph/index.js";
 import type { ArchitecturePlugin } from "../plugin.js";
-import {
-  attentionBlock,
-  type BlockCtx,
-  blockCtx,
-  builderBug,
-  declare,
-  gatedMlp,
-  joinName,
-  lmHead,
-} from "./common/index.js";
+import { type BlockCtx, blockCtx, builderBug, declare, gatedMlp, joinName } from "./common/index.js";
 import {
   gemmaEmbedding,
+  gemmaHead,
   gemmaNames,
+  gemmaNormedAttention,
   gnorm,
   perLayerInputs,
   perLayerTail,
@@ -99,18 +92,7 @@ function altupLayer(
     return b.add(h, gnorm(ctx, lr, joinName(p, "laurel", "post_laurel_norm"), 0), { name: "laurel" });
   });
 
-  const attn = attentionBlock(ctx, {
-    layer: l,
-    prefix: joinName(p, "self_attn"),
-    input: h,
-    qNorm: { module: "q_norm" },
-    kNorm: { module: "k_norm" },
-    vNorm: { module: "v_norm", weight: false },
-    scale: 1,
-    softcap: null,
-    // Gemma3nTextAttention always has k_proj/v_proj/k_norm; shared layers store but do not run them.
-    sharedKvWeights: "declare-unused",
-  });
+  const attn = gemmaNormedAttention(ctx, l, p, h);
   const gated = b.add(activePred, gnorm(ctx, attn, joinName(p, "post_attention_layernorm"), 0), {
     name: "attn_gated",
   });
@@ -261,11 +243,6 @@ export const gemma3nPlugin: ArchitecturePlugin = {
       { inputs: outs },
       { name: "streams_mean", keys: ["gemma3n.altup_num_inputs"] },
     );
-    lmHead(ctx, {
-      input: merged!,
-      norm: { name: `${names.model}.norm`, kind: "rmsnorm", weightOffset: 0 },
-      embedding: table,
-      name: names.lmHead,
-    });
+    gemmaHead(ctx, names, merged!, table, 0);
   },
 };

@@ -15,7 +15,6 @@ import type { Gemma4Extras, TextConfig } from "../../parser/config/index.js";
 import type { GraphBuilder, ValueId } from "../graph/index.js";
 import type { ArchitecturePlugin } from "../plugin.js";
 import {
-  attentionBlock,
   type BlockCtx,
   blockCtx,
   builderBug,
@@ -23,16 +22,18 @@ import {
   gatedMlp,
   joinName,
   layerTypeOf,
-  lmHead,
   moeBlock,
 } from "./common/index.js";
 import {
   gemmaEmbedding,
+  gemmaHead,
   gemmaNames,
+  gemmaNormedAttention,
   gnorm,
   perLayerInputs,
   perLayerTail,
   requireCausal,
+  sandwich,
 } from "./gemma-common.js";
 
 /**
@@ -78,32 +79,33 @@ function gemma4Layer(
 ): ValueId {
   const { b, cfg } = ctx;
   const full = layerTypeOf(cfg, l) === "full_attention";
-  const h = gnorm(ctx, x, joinName(p, "input_layernorm"), 0);
-  const attn = attentionBlock(ctx, {
-    layer: l,
-    prefix: joinName(p, "self_attn"),
-    input: h,
-    qNorm: { module: "q_norm" },
-    kNorm: { module: "k_norm" },
-    vNorm: { module: "v_norm", weight: false },
-    // attention_k_eq_v: full layers have no v_proj; values are the raw k projection, v-normed.
-    ...(g.attention_k_eq_v && full ? { qkv: { kind: "separate" as const, valueFromKey: true } } : {}),
-    scale: 1,
-    softcap: null,
-    // HF builds no k/v modules for shared layers, but the released checkpoints still store
-    // k_proj/v_proj/k_norm there (Gemma4TextModel lists them in _keys_to_ignore_on_load_unexpected).
-    sharedKvWeights: "declare-unused",
-  });
-  const res = b.add(x, gnorm(ctx, attn, joinName(p, "post_attention_layernorm"), 0), {
-    name: "attn_residual",
-  });
-  const mlpIn = gnorm(ctx, res, joinName(p, "pre_feedforward_layernorm"), 0);
-  let m = gatedMlp(ctx, { layer: l, prefix: joinName(p, "mlp"), input: mlpIn });
-  if (cfg.layer_mlp[l] === "dense+moe") {
-    const dense = gnorm(ctx, m, joinName(p, "post_feedforward_layernorm_1"), 0);
-    m = b.add(dense, routedExperts(ctx, p, l, res), { name: "mlp_moe_sum" });
-  }
-  let y = b.add(res, gnorm(ctx, m, joinName(p, "post_feedforward_layernorm"), 0), { name: "mlp_residual" });
+  const res = sandwich(
+    ctx,
+    x,
+    joinName(p, "input_layernorm"),
+    joinName(p, "post_attention_layernorm"),
+    0,
+    (h) =>
+      gemmaNormedAttention(ctx, l, p, h, {
+        // attention_k_eq_v: full layers have no v_proj; values are the raw k projection, v-normed.
+        ...(g.attention_k_eq_v && full ? { qkv: { kind: "separate" as const, valueFromKey: true } } : {}),
+      }),
+    "attn_residual",
+  );
+  let y = sandwich(
+    ctx,
+    res,
+    joinName(p, "pre_feedforward_layernorm"),
+    joinName(p, "post_feedforward_layernorm"),
+    0,
+    (h) => {
+      const m = gatedMlp(ctx, { layer: l, prefix: joinName(p, "mlp"), input: h });
+      if (cfg.layer_mlp[l] !== "dense+moe") return m;
+      const dense = gnorm(ctx, m, joinName(p, "post_feedforward_layernorm_1"), 0);
+      return b.add(dense, routedExperts(ctx, p, l, res), { name: "mlp_moe_sum" });
+    },
+    "mlp_residual",
+  );
   if (ple !== null) {
     const tail = perLayerTail(ctx, {
       prefix: p,
@@ -176,11 +178,6 @@ export const gemma4Plugin: ArchitecturePlugin = {
       const cur = x;
       x = b.inLayer(l, () => gemma4Layer(ctx, g, p, l, cur, ple));
     }
-    lmHead(ctx, {
-      input: x,
-      norm: { name: `${names.model}.norm`, kind: "rmsnorm", weightOffset: 0 },
-      embedding: table,
-      name: names.lmHead,
-    });
+    gemmaHead(ctx, names, x, table, 0);
   },
 };

@@ -5,18 +5,11 @@
  * safetensors name tensors without the `transformer.` module prefix (`h.0.attn.c_attn.weight`,
  * `wte.weight`); the `h.N.attn.bias` causal-mask buffers they also hold are not parameters and are
  * not declared (the attention op's causal mask is their meaning).
- * transformers `models/gpt2/modeling_gpt2.py` (GPT2Block: x + attn(ln_1(x)); x + mlp(ln_2(x))).
+ * transformers `models/gpt2/modeling_gpt2.py` (GPT2Block: x + attn(ln_1(x)); x + mlp(ln_2(x))): the
+ * llama-like skeleton with GPT-2's module names.
  */
 import type { ArchitecturePlugin } from "../plugin.js";
-import {
-  attentionBlock,
-  blockCtx,
-  lmHead,
-  plainMlp,
-  positionEmbedding,
-  residual,
-  tokenEmbedding,
-} from "./common/index.js";
+import { blockCtx, buildLlamaLike, plainMlp } from "./common/index.js";
 
 export const gpt2Plugin: ArchitecturePlugin = {
   id: "gpt2",
@@ -44,52 +37,39 @@ export const gpt2Plugin: ArchitecturePlugin = {
   build(cfg, b) {
     // The published GPT-2 checkpoints are float32 and their config has no torch_dtype.
     const ctx = blockCtx(cfg, b, { defaultDtype: "F32" });
-    const { x: tok, table } = tokenEmbedding(ctx, { name: "wte.weight" });
-    let x = positionEmbedding(ctx, tok, "wpe.weight");
     const hd = cfg.head_dim;
-    for (let l = 0; l < cfg.num_hidden_layers; l++) {
-      const p = `h.${l}`;
-      // GPT2Attention: scores / sqrt(head_dim) if scale_attn_weights; / (layer_idx + 1) if
-      // scale_attn_by_inverse_layer_idx.
-      let scale = cfg.gpt2?.scale_attn_weights === false ? 1 : hd ** -0.5;
-      if (cfg.gpt2?.scale_attn_by_inverse_layer_idx) scale /= l + 1;
-      x = b.inLayer(l, () =>
-        b.withKeys(["num_hidden_layers"], () => {
-          const a = residual(
-            ctx,
-            x,
-            (h) =>
-              attentionBlock(ctx, {
-                layer: l,
-                prefix: `${p}.attn`,
-                input: h,
-                qkv: { kind: "fused", qkv: "c_attn" },
-                o: "c_proj",
-                transposed: true,
-                rope: null,
-                mask: { kind: "causal" },
-                scale,
-                softcap: null,
-              }),
-            { pre: { name: `${p}.ln_1` }, name: "attn_residual" },
-          );
-          return residual(
-            ctx,
-            a,
-            (h) =>
-              plainMlp(ctx, {
-                layer: l,
-                prefix: `${p}.mlp`,
-                input: h,
-                up: "c_fc",
-                down: "c_proj",
-                transposed: true,
-              }),
-            { pre: { name: `${p}.ln_2` }, name: "mlp_residual" },
-          );
+    buildLlamaLike(ctx, {
+      layerPrefix: (l) => `h.${l}`,
+      embedding: { name: "wte.weight" },
+      positionEmbedding: "wpe.weight",
+      norms: { input: "ln_1", postAttention: "ln_2" },
+      attentionModule: "attn",
+      attention: (l) => {
+        // GPT2Attention: scores / sqrt(head_dim) if scale_attn_weights; / (layer_idx + 1) if
+        // scale_attn_by_inverse_layer_idx.
+        let scale = cfg.gpt2?.scale_attn_weights === false ? 1 : hd ** -0.5;
+        if (cfg.gpt2?.scale_attn_by_inverse_layer_idx) scale /= l + 1;
+        return {
+          qkv: { kind: "fused", qkv: "c_attn" },
+          o: "c_proj",
+          transposed: true,
+          rope: null,
+          mask: { kind: "causal" },
+          scale,
+          softcap: null,
+        };
+      },
+      mlp: (h, l, p) =>
+        plainMlp(ctx, {
+          layer: l,
+          prefix: `${p}.mlp`,
+          input: h,
+          up: "c_fc",
+          down: "c_proj",
+          transposed: true,
         }),
-      );
-    }
-    lmHead(ctx, { input: x, norm: { name: "ln_f" }, embedding: table, name: "lm_head.weight" });
+      finalNorm: "ln_f",
+      lmHead: "lm_head.weight",
+    });
   },
 };

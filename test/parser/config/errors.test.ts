@@ -1,28 +1,19 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { ExitCode, PccxError } from "../../../src/diag/index.js";
+import { ExitCode } from "../../../src/diag/index.js";
 import {
   parseConfigObject,
   parseConfigText,
   parseGenerationConfigText,
   requireSupportedQuantization,
 } from "../../../src/parser/config/index.js";
+import { thrown } from "../../helpers/errors.js";
 
 type Obj = Record<string, unknown>;
 const examples = fileURLToPath(new URL("../../../examples/configs", import.meta.url));
 const text = (name: string) => readFileSync(`${examples}/${name}/config.json`, "utf8");
 const obj = (name: string): Obj => JSON.parse(text(name));
-
-function thrown(f: () => unknown): PccxError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof PccxError) return e;
-    throw e;
-  }
-  throw new Error("expected a PccxError");
-}
 
 describe("wrong types and missing keys name the JSON path", () => {
   it("a string where a count is expected, inside text_config", () => {

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseConfigText, SUPPORTED_MODEL_TYPES } from "../../../src/parser/config/index.js";
+import { SUPPORTED_FAMILIES } from "../../helpers/families.js";
 
 const dir = fileURLToPath(new URL("../../../examples/configs", import.meta.url));
 const names = readdirSync(dir, { withFileTypes: true })
@@ -17,23 +18,7 @@ describe("examples/configs", () => {
         (n) => parseConfigText(readFileSync(`${dir}/${n}/config.json`, "utf8"), "config.json").text.family,
       ),
     );
-    expect([...families].sort()).toEqual([
-      "deepseek_v2",
-      "deepseek_v3",
-      "gemma2",
-      "gemma3",
-      "gemma3n",
-      "gemma4",
-      "gpt2",
-      "gpt_oss",
-      "llama",
-      "mistral",
-      "mixtral",
-      "phi3",
-      "qwen2",
-      "qwen3",
-      "qwen3_moe",
-    ]);
+    expect([...families].sort()).toEqual(SUPPORTED_FAMILIES);
     expect(SUPPORTED_MODEL_TYPES).toContain("gemma3_text");
   });
 

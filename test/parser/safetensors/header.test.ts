@@ -1,18 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { PccxError } from "../../../src/diag/index.js";
 import { DTYPE_NAMES, dtypeInfo } from "../../../src/parser/safetensors/dtype.js";
 import { MAX_HEADER_BYTES, parseSafetensorsBytes } from "../../../src/parser/safetensors/header.js";
+import { thrown } from "../../helpers/errors.js";
 import { rawFile, safetensorsBytes } from "./fixtures.js";
-
-function errorOf(f: () => unknown): PccxError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PccxError);
-    return e as PccxError;
-  }
-  throw new Error("expected a PccxError");
-}
 
 const parse = (b: Uint8Array) => parseSafetensorsBytes(b, "m.safetensors");
 
@@ -101,45 +91,45 @@ describe("safetensors header: valid files", () => {
 
 describe("safetensors header: rejected files (exit code 2, precise location)", () => {
   it("rejects an empty file", () => {
-    const e = errorOf(() => parse(new Uint8Array(0)));
+    const e = thrown(() => parse(new Uint8Array(0)));
     expect([e.code, e.exitCode]).toEqual(["safetensors/empty-file", 2]);
   });
 
   it("rejects a file shorter than the length field", () => {
-    expect(errorOf(() => parse(new Uint8Array(5))).code).toBe("safetensors/truncated");
+    expect(thrown(() => parse(new Uint8Array(5))).code).toBe("safetensors/truncated");
   });
 
   it("rejects header length 0, > 100 MB, and past the end of the file", () => {
     const b = new Uint8Array(16);
-    expect(errorOf(() => parse(b)).code).toBe("safetensors/header-length");
+    expect(thrown(() => parse(b)).code).toBe("safetensors/header-length");
     new DataView(b.buffer).setBigUint64(0, BigInt(MAX_HEADER_BYTES + 1), true);
-    expect(errorOf(() => parse(b)).message).toContain("exceeds");
+    expect(thrown(() => parse(b)).message).toContain("exceeds");
     new DataView(b.buffer).setBigUint64(0, 2n ** 64n - 1n, true);
-    expect(errorOf(() => parse(b)).code).toBe("safetensors/header-length");
+    expect(thrown(() => parse(b)).code).toBe("safetensors/header-length");
     new DataView(b.buffer).setBigUint64(0, 9n, true);
-    const e = errorOf(() => parse(b));
+    const e = thrown(() => parse(b));
     expect(e.code).toBe("safetensors/truncated");
     expect(e.message).toContain("runs past the end");
   });
 
   it("reports invalid JSON with the byte offset of the error", () => {
     const text = '{"a": {"dtype": "F32",, }}';
-    const e = errorOf(() => parse(rawFile(text, 0, false)));
+    const e = thrown(() => parse(rawFile(text, 0, false)));
     expect(e.code).toBe("safetensors/header-json");
     expect(e.at?.byteOffset).toBe(8 + text.indexOf(",,") + 1);
   });
 
   it("rejects non-object headers and invalid UTF-8", () => {
-    expect(errorOf(() => parse(rawFile("[1,2]", 0, false))).code).toBe("safetensors/header-json");
+    expect(thrown(() => parse(rawFile("[1,2]", 0, false))).code).toBe("safetensors/header-json");
     const b = rawFile('{"a\u00e9": 1}', 0, false);
     b[8 + 3] = 0xff; // break the 2-byte sequence of é
-    const e = errorOf(() => parse(b));
+    const e = thrown(() => parse(b));
     expect(e.code).toBe("safetensors/header-utf8");
     expect(e.at?.byteOffset).toBe(11);
   });
 
   it("rejects unknown dtypes, naming the tensor and the JSON path", () => {
-    const e = errorOf(() => parse(rawFile({ w: { dtype: "F12", shape: [1], data_offsets: [0, 2] } }, 2)));
+    const e = thrown(() => parse(rawFile({ w: { dtype: "F12", shape: [1], data_offsets: [0, 2] } }, 2)));
     expect(e.code).toBe("safetensors/dtype");
     expect(e.at?.jsonPath).toBe('$["w"].dtype');
     expect(e.at?.byteOffset).toBe(9);
@@ -152,7 +142,7 @@ describe("safetensors header: rejected files (exit code 2, precise location)", (
     [[2 ** 53], "shape[0]"],
     [["3"], "shape[0]"],
   ])("rejects shape %j", (shape, where) => {
-    const e = errorOf(() => parse(rawFile({ w: { dtype: "U8", shape, data_offsets: [0, 1] } }, 1)));
+    const e = thrown(() => parse(rawFile({ w: { dtype: "U8", shape, data_offsets: [0, 1] } }, 1)));
     expect(e.code).toBe("safetensors/shape");
     expect(e.message).toContain(where);
   });
@@ -160,23 +150,23 @@ describe("safetensors header: rejected files (exit code 2, precise location)", (
   it("rejects malformed data_offsets", () => {
     const bad = [[0], [0, 1, 2], [2, 1], [0, -1], [0, 2 ** 60], "0-1"];
     for (const data_offsets of bad) {
-      const e = errorOf(() => parse(rawFile({ w: { dtype: "U8", shape: [1], data_offsets } }, 1)));
+      const e = thrown(() => parse(rawFile({ w: { dtype: "U8", shape: [1], data_offsets } }, 1)));
       expect(["safetensors/offsets", "safetensors/header-entry"]).toContain(e.code);
     }
   });
 
   it("rejects a span that is not numel × bits / 8", () => {
-    const e = errorOf(() => parse(rawFile({ w: { dtype: "BF16", shape: [2, 2], data_offsets: [0, 6] } }, 6)));
+    const e = thrown(() => parse(rawFile({ w: { dtype: "BF16", shape: [2, 2], data_offsets: [0, 6] } }, 6)));
     expect(e.code).toBe("safetensors/span");
     expect(e.message).toContain("needs 8 bytes but data_offsets span 6");
     // 3 F4 values do not fill whole bytes
-    const f4 = errorOf(() => parse(rawFile({ w: { dtype: "F4", shape: [3], data_offsets: [0, 2] } }, 2)));
+    const f4 = thrown(() => parse(rawFile({ w: { dtype: "F4", shape: [3], data_offsets: [0, 2] } }, 2)));
     expect(f4.code).toBe("safetensors/span");
   });
 
   it("rejects huge shapes exactly (BigInt), without overflow", () => {
     const shape = [2 ** 40, 2 ** 40];
-    const e = errorOf(() => parse(rawFile({ w: { dtype: "F32", shape, data_offsets: [0, 4] } }, 4)));
+    const e = thrown(() => parse(rawFile({ w: { dtype: "F32", shape, data_offsets: [0, 4] } }, 4)));
     expect(e.code).toBe("safetensors/span");
     expect(e.message).toContain(String(2n ** 80n * 4n));
   });
@@ -186,34 +176,34 @@ describe("safetensors header: rejected files (exit code 2, precise location)", (
       a: { dtype: "U8", shape: [2], data_offsets: [0, 2] },
       b: { dtype: "U8", shape: [2], data_offsets: [3, 5] },
     };
-    expect(errorOf(() => parse(rawFile(gap, 5))).code).toBe("safetensors/gap");
+    expect(thrown(() => parse(rawFile(gap, 5))).code).toBe("safetensors/gap");
     const lap = {
       a: { dtype: "U8", shape: [2], data_offsets: [0, 2] },
       b: { dtype: "U8", shape: [2], data_offsets: [1, 3] },
     };
-    const e = errorOf(() => parse(rawFile(lap, 3)));
+    const e = thrown(() => parse(rawFile(lap, 3)));
     expect(e.code).toBe("safetensors/overlap");
     expect(e.at?.jsonPath).toBe('$["b"].data_offsets');
     const late = { a: { dtype: "U8", shape: [2], data_offsets: [4, 6] } };
-    expect(errorOf(() => parse(rawFile(late, 6))).code).toBe("safetensors/gap");
+    expect(thrown(() => parse(rawFile(late, 6))).code).toBe("safetensors/gap");
   });
 
   it("requires last end + 8 + header length = file size", () => {
     const h = { a: { dtype: "U8", shape: [4], data_offsets: [0, 4] } };
-    expect(errorOf(() => parse(rawFile(h, 3))).code).toBe("safetensors/truncated");
-    const trailing = errorOf(() => parse(rawFile(h, 5)));
+    expect(thrown(() => parse(rawFile(h, 3))).code).toBe("safetensors/truncated");
+    const trailing = thrown(() => parse(rawFile(h, 5)));
     expect(trailing.code).toBe("safetensors/size-mismatch");
     expect(trailing.message).toContain("trailing bytes");
   });
 
   it("requires __metadata__ to be a string-to-string map", () => {
-    expect(errorOf(() => parse(rawFile({ __metadata__: { a: 1 } }, 0))).code).toBe("safetensors/metadata");
-    expect(errorOf(() => parse(rawFile({ __metadata__: ["x"] }, 0))).code).toBe("safetensors/metadata");
+    expect(thrown(() => parse(rawFile({ __metadata__: { a: 1 } }, 0))).code).toBe("safetensors/metadata");
+    expect(thrown(() => parse(rawFile({ __metadata__: ["x"] }, 0))).code).toBe("safetensors/metadata");
     expect(parse(rawFile({ __metadata__: { a: "1" } }, 0)).metadata).toEqual({ a: "1" });
   });
 
   it("rejects entries that are not objects", () => {
-    const e = errorOf(() => parse(rawFile({ w: [1, 2] }, 0)));
+    const e = thrown(() => parse(rawFile({ w: [1, 2] }, 0)));
     expect(e.code).toBe("safetensors/header-entry");
     expect(e.fix).toBeTruthy();
   });

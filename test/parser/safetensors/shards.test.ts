@@ -1,7 +1,7 @@
 import { chmod, mkdir, open, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DiagnosticSink, PccxError } from "../../../src/diag/index.js";
+import { DiagnosticSink } from "../../../src/diag/index.js";
 import { readSafetensorsHeader } from "../../../src/parser/safetensors/file.js";
 import { fsError } from "../../../src/parser/safetensors/io.js";
 import { openTensorIndex } from "../../../src/parser/safetensors/load.js";
@@ -12,6 +12,7 @@ import {
   weightSetFromFile,
 } from "../../../src/parser/safetensors/weights.js";
 import { encodeF32, writeSafetensors } from "../../../src/parser/safetensors/writer.js";
+import { rejected } from "../../helpers/errors.js";
 import { safetensorsBytes, useTempDirs } from "./fixtures.js";
 
 const tempDir = useTempDirs();
@@ -41,16 +42,6 @@ async function sharded(map?: Record<string, string>, extra?: { name: string; sha
     JSON.stringify({ metadata: { total_size: 24 }, weight_map }),
   );
   return dir;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<PccxError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(PccxError);
-    return e as PccxError;
-  }
-  throw new Error("expected a PccxError");
 }
 
 async function openDir(dir: string, diag?: DiagnosticSink) {
@@ -100,7 +91,7 @@ describe("choosing the safetensors set", () => {
     expect(file.names()).toEqual(["everything"]);
     const idx = await weightSetFromFile(join(dir, "model.safetensors.index.json"));
     expect(idx.kind).toBe("index");
-    const e = await errorOf(weightSetFromFile(join(dir, "weights.bin")));
+    const e = await rejected(weightSetFromFile(join(dir, "weights.bin")));
     expect([e.code, e.exitCode]).toEqual(["weights/override-kind", 1]);
   });
 });
@@ -109,7 +100,7 @@ describe("index and shard consistency", () => {
   it("fails when a shard is missing, naming it", async () => {
     const dir = await sharded();
     await rm(join(dir, S2));
-    const e = await errorOf(openDir(dir));
+    const e = await rejected(openDir(dir));
     expect([e.code, e.exitCode]).toEqual(["weights/shard-missing", 2]);
     expect(e.message).toContain(S2);
     expect(e.message).toContain("1 of 2");
@@ -117,11 +108,11 @@ describe("index and shard consistency", () => {
 
   it("fails when a weight_map entry is not in its shard", async () => {
     const dir = await sharded({ "a.weight": S1, "b.weight": S1, "c.weight": S2, "d.weight": S2 });
-    const e = await errorOf(openDir(dir));
+    const e = await rejected(openDir(dir));
     expect(e.code).toBe("weights/missing-tensor");
     expect(e.message).toContain(`d.weight (→ ${S2})`);
     const moved = await sharded({ "a.weight": S2, "b.weight": S1, "c.weight": S2 });
-    expect((await errorOf(openDir(moved))).message).toContain("a.weight");
+    expect((await rejected(openDir(moved))).message).toContain("a.weight");
   });
 
   it("warns about a tensor in a shard but not in the map, and still indexes it", async () => {
@@ -144,7 +135,7 @@ describe("index and shard consistency", () => {
     ["", "non-empty"],
   ])("rejects the shard name %j", async (name, why) => {
     const dir = await sharded({ "a.weight": name });
-    const e = await errorOf(openDir(dir));
+    const e = await rejected(openDir(dir));
     expect([e.code, e.exitCode]).toEqual(["weights/bad-shard-name", 2]);
     expect(e.message).toContain(why);
     expect(e.at?.jsonPath).toBe('$.weight_map["a.weight"]');
@@ -159,11 +150,11 @@ describe("index and shard consistency", () => {
   it("rejects an index that is not JSON or has no weight_map", async () => {
     const dir = await tempDir();
     await writeFile(join(dir, "model.safetensors.index.json"), "{oops");
-    expect((await errorOf(openDir(dir))).code).toBe("weights/index-json");
+    expect((await rejected(openDir(dir))).code).toBe("weights/index-json");
     await writeFile(join(dir, "model.safetensors.index.json"), '{"weight_map": []}');
-    expect((await errorOf(openDir(dir))).code).toBe("weights/index-json");
+    expect((await rejected(openDir(dir))).code).toBe("weights/index-json");
     await writeFile(join(dir, "model.safetensors.index.json"), '{"weight_map": {}}');
-    expect((await errorOf(openDir(dir))).code).toBe("weights/index-empty");
+    expect((await rejected(openDir(dir))).code).toBe("weights/index-empty");
   });
 });
 
@@ -171,14 +162,14 @@ describe("safetensors files on disk", () => {
   it("rejects an empty file and a truncated file", async () => {
     const dir = await tempDir();
     await writeFile(join(dir, "empty.safetensors"), "");
-    const empty = await errorOf(readSafetensorsHeader(join(dir, "empty.safetensors")));
+    const empty = await rejected(readSafetensorsHeader(join(dir, "empty.safetensors")));
     expect([empty.code, empty.exitCode]).toEqual(["safetensors/empty-file", 2]);
     const whole = safetensorsBytes([{ name: "w", dtype: "F32", shape: [8] }]);
     await writeFile(join(dir, "cut.safetensors"), whole.subarray(0, whole.length - 1));
-    const cut = await errorOf(readSafetensorsHeader(join(dir, "cut.safetensors")));
+    const cut = await rejected(readSafetensorsHeader(join(dir, "cut.safetensors")));
     expect([cut.code, cut.exitCode]).toEqual(["safetensors/truncated", 2]);
     await writeFile(join(dir, "head.safetensors"), whole.subarray(0, 20));
-    expect((await errorOf(readSafetensorsHeader(join(dir, "head.safetensors")))).code).toBe(
+    expect((await rejected(readSafetensorsHeader(join(dir, "head.safetensors")))).code).toBe(
       "safetensors/truncated",
     );
   });
@@ -188,18 +179,18 @@ describe("safetensors files on disk", () => {
     const bytes = safetensorsBytes([{ name: "w", dtype: "F32", shape: [2] }]);
     const text = Buffer.from(bytes).toString("latin1").replace("[0,8]", "[0,9]");
     await writeFile(join(dir, "bad.safetensors"), Buffer.from(text, "latin1"));
-    const e = await errorOf(readSafetensorsHeader(join(dir, "bad.safetensors")));
+    const e = await rejected(readSafetensorsHeader(join(dir, "bad.safetensors")));
     expect(e.code).toBe("safetensors/span");
     expect(e.at?.file).toBe(join(dir, "bad.safetensors"));
   });
 
   it("reports a missing file and a directory", async () => {
     const dir = await tempDir();
-    expect((await errorOf(readSafetensorsHeader(join(dir, "nope.safetensors")))).code).toBe(
+    expect((await rejected(readSafetensorsHeader(join(dir, "nope.safetensors")))).code).toBe(
       "safetensors/file-missing",
     );
     await mkdir(join(dir, "d.safetensors"));
-    expect((await errorOf(readSafetensorsHeader(join(dir, "d.safetensors")))).exitCode).toBe(2);
+    expect((await rejected(readSafetensorsHeader(join(dir, "d.safetensors")))).exitCode).toBe(2);
   });
 
   it("maps permission errors to exit code 4 and other fs errors to typed errors", () => {
@@ -230,7 +221,7 @@ describe("safetensors files on disk", () => {
       ctx.skip();
       return;
     }
-    const e = await errorOf(readSafetensorsHeader(file));
+    const e = await rejected(readSafetensorsHeader(file));
     expect([e.code, e.exitCode]).toEqual(["safetensors/unreadable", 4]);
     expect(e.message).toContain("permission denied");
     await chmod(file, 0o644);

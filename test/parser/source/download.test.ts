@@ -1,10 +1,10 @@
 import { lstat, readdir, readFile, readlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { PccxError } from "../../../src/diag/index.js";
 import { MemoryLogger } from "../../../src/diag/log.js";
 import { createHubClient, withQuietConsole } from "../../../src/parser/source/hub.js";
 import { resolveSource } from "../../../src/parser/source/resolve.js";
+import { rejected } from "../../helpers/errors.js";
 import { safetensorsBytes, useTempDirs } from "../safetensors/fixtures.js";
 import { noNetwork, SHA_A, stubHub, writeCachedRepo } from "./fake-hub.js";
 
@@ -26,16 +26,6 @@ const REPO_FILES = {
   "onnx/model.onnx": "onnx",
   "README.md": "# readme",
 };
-
-async function errorOf(p: Promise<unknown>): Promise<PccxError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(PccxError);
-    return e as PccxError;
-  }
-  throw new Error("expected a PccxError");
-}
 
 describe("downloading into the hub cache layout (stubbed network)", () => {
   it("fetches only what pccxc needs into blobs/ + snapshots/<sha>/ + refs/, printing nothing on stdout", async () => {
@@ -142,7 +132,7 @@ describe("downloading into the hub cache layout (stubbed network)", () => {
   it("a truncated download leaves neither blob nor .incomplete file, and fails with exit 4", async () => {
     const cache = await tempDir();
     const hub = stubHub("org/m", SHA_A, REPO_FILES, { truncate: "model-00002-of-00002.safetensors" });
-    const e = await errorOf(resolveSource("org/m", { env: { HF_HUB_CACHE: cache }, hub }));
+    const e = await rejected(resolveSource("org/m", { env: { HF_HUB_CACHE: cache }, hub }));
     expect([e.code, e.exitCode]).toEqual(["source/download-size", 4]);
     const blobs = await readdir(join(cache, "models--org--m", "blobs"));
     expect(blobs.some((b) => b.endsWith(".incomplete"))).toBe(false);
@@ -151,7 +141,7 @@ describe("downloading into the hub cache layout (stubbed network)", () => {
 
   it("an index naming a shard the repo lacks, and a repo without config.json, are typed errors", async () => {
     const { "model-00002-of-00002.safetensors": _, ...lacking } = REPO_FILES;
-    const e = await errorOf(
+    const e = await rejected(
       resolveSource("org/m", {
         env: { HF_HUB_CACHE: await tempDir() },
         hub: stubHub("org/m", SHA_A, lacking),
@@ -159,7 +149,7 @@ describe("downloading into the hub cache layout (stubbed network)", () => {
     );
     expect(e.code).toBe("source/remote-missing");
     expect(e.message).toContain("model-00002-of-00002.safetensors");
-    const noConfig = await errorOf(
+    const noConfig = await rejected(
       resolveSource("org/m", {
         env: { HF_HUB_CACHE: await tempDir() },
         hub: stubHub("org/m", SHA_A, { "a.txt": "" }),
@@ -171,7 +161,7 @@ describe("downloading into the hub cache layout (stubbed network)", () => {
   it("a cache that cannot be written is source/cache-io (exit 4)", async () => {
     const parent = await tempDir();
     await writeFile(join(parent, "file"), "");
-    const e = await errorOf(
+    const e = await rejected(
       resolveSource("org/m", {
         env: { HF_HUB_CACHE: join(parent, "file") },
         hub: stubHub("org/m", SHA_A, REPO_FILES),
@@ -181,7 +171,7 @@ describe("downloading into the hub cache layout (stubbed network)", () => {
   });
 
   it("raw network failures become source/* errors", async () => {
-    const e = await errorOf(
+    const e = await rejected(
       resolveSource("org/other", {
         env: { HF_HUB_CACHE: await tempDir() },
         hub: stubHub("org/m", SHA_A, {}),
@@ -189,7 +179,7 @@ describe("downloading into the hub cache layout (stubbed network)", () => {
     );
     expect([e.code, e.exitCode]).toEqual(["source/repo-not-found", 2]);
     const broken = { ...noNetwork, resolveRevision: () => Promise.reject(new TypeError("fetch failed")) };
-    const n = await errorOf(resolveSource("org/m", { env: { HF_HUB_CACHE: await tempDir() }, hub: broken }));
+    const n = await rejected(resolveSource("org/m", { env: { HF_HUB_CACHE: await tempDir() }, hub: broken }));
     expect([n.code, n.exitCode]).toEqual(["source/network", 4]);
     expect(n.fix).toContain("--offline");
   });
@@ -237,7 +227,7 @@ describe("the real hub client over a fake fetch (no network)", () => {
     expect(progress).toBe(body.length);
     expect(seen.every((s) => s.url.startsWith("https://mirror.example/"))).toBe(true);
     expect(seen.every((s) => s.auth === "Bearer hf_secret")).toBe(true);
-    const e = await errorOf(client.resolveRevision("org/nope", "main"));
+    const e = await rejected(client.resolveRevision("org/nope", "main"));
     expect(e.code).toBe("source/repo-not-found");
   });
 

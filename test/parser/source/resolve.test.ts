@@ -1,8 +1,8 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PccxError } from "../../../src/diag/index.js";
 import { resolveSource } from "../../../src/parser/source/resolve.js";
+import { rejected } from "../../helpers/errors.js";
 import { safetensorsBytes, useTempDirs } from "../safetensors/fixtures.js";
 import { noNetwork, SHA_A, SHA_B, stubHub, writeCachedRepo } from "./fake-hub.js";
 
@@ -11,16 +11,6 @@ const tempDir = useTempDirs();
 const weights = safetensorsBytes([{ name: "w", dtype: "BF16", shape: [2, 2] }]);
 const shard = (n: string) => safetensorsBytes([{ name: n, dtype: "F32", shape: [1] }]);
 const indexJson = JSON.stringify({ weight_map: { a: "model-1.safetensors", b: "model-2.safetensors" } });
-
-async function errorOf(p: Promise<unknown>): Promise<PccxError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(PccxError);
-    return e as PccxError;
-  }
-  throw new Error("expected a PccxError");
-}
 
 describe("local directories and config files", () => {
   it("a directory with config and weights", async () => {
@@ -51,7 +41,7 @@ describe("local directories and config files", () => {
 
   it("a directory without config.json", async () => {
     const dir = await tempDir();
-    const e = await errorOf(resolveSource(dir));
+    const e = await rejected(resolveSource(dir));
     expect([e.code, e.exitCode]).toEqual(["source/no-config", 2]);
   });
 
@@ -105,7 +95,7 @@ describe("repo ids from the hub cache, offline first", () => {
     const cache = await tempDir();
     const home = await tempDir();
     await writeCachedRepo(cache, "org/m", SHA_A, files);
-    const e = await errorOf(
+    const e = await rejected(
       resolveSource("org/m", {
         revision: "dev",
         offline: true,
@@ -127,7 +117,7 @@ describe("repo ids from the hub cache, offline first", () => {
 
   it.each(["1", "true", "yes"])("HF_HUB_OFFLINE=%s disables downloads", async (v) => {
     const cache = await tempDir();
-    const e = await errorOf(
+    const e = await rejected(
       resolveSource("org/m", { env: { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: v }, hub: noNetwork }),
     );
     expect(e.code).toBe("source/not-in-cache");
@@ -142,7 +132,7 @@ describe("repo ids from the hub cache, offline first", () => {
       "model.safetensors.index.json": indexJson,
       "model-1.safetensors": shard("a"),
     });
-    const e = await errorOf(
+    const e = await rejected(
       resolveSource("org/m", { offline: true, env: { HF_HUB_CACHE: cache }, hub: noNetwork }),
     );
     expect(e.message).toContain("missing: model-2.safetensors");
@@ -182,7 +172,7 @@ describe("repo ids from the hub cache, offline first", () => {
     await writeCachedRepo(join(home, ".cache/huggingface/hub"), "org/m", SHA_A, files);
     const hfHome = await tempDir();
     await mkdir(join(hfHome, "hub"));
-    const e = await errorOf(
+    const e = await rejected(
       resolveSource("org/m", { offline: true, env: { HOME: home, HF_HOME: hfHome }, hub: noNetwork }),
     );
     expect(e.notes.join("\n")).toContain(`use --cache-dir ${join(home, ".cache/huggingface/hub")}`);

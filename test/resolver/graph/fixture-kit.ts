@@ -8,22 +8,14 @@ import {
   type RopeSpec,
   type ValueId,
 } from "../../../src/resolver/graph/index.js";
+import { mulberry32 as rng } from "../../../src/util/random.js";
 import { MemoryWeights, type WeightTensor } from "../../../src/validate/golden/index.js";
 
 export const V = 32;
 export const H = 16;
 
-/** mulberry32: a tiny deterministic PRNG in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a small deterministic PRNG in [0, 1). */
+export { rng };
 
 /** Synthetic weights for every stored tensor: matrices ~U(±1/√in), norms ~1, biases and others small. */
 export function randomWeights(g: ModelGraph, seed = 1): MemoryWeights {

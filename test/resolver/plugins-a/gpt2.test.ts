@@ -8,15 +8,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfigObject } from "../../../src/parser/config/index.js";
 import type { AttentionOp, LinearOp } from "../../../src/resolver/index.js";
 import { countParams, resolve } from "../../../src/resolver/index.js";
-import {
-  cacheConsistency,
-  configPath,
-  EXAMPLE_CONFIGS,
-  layerWeights,
-  parseFile,
-  rawConfig,
-  sourcesOf,
-} from "./tiny.js";
+import { exampleRaw, expectCacheConsistent, layerWeights, parseFile, sourcesOf } from "./tiny.js";
 
 const parseTiny = (raw: Record<string, unknown>) => parseConfigObject(raw, "tiny-gpt2.json");
 
@@ -112,7 +104,7 @@ describe("gpt2: GPT-2 (124M)", () => {
     });
   }
   it("applies scale_attn_by_inverse_layer_idx as 1/(layer+1) on top of 1/sqrt(head_dim)", () => {
-    const raw = rawConfig(configPath(EXAMPLE_CONFIGS, "openai-community__gpt2")!);
+    const raw = exampleRaw("openai-community__gpt2");
     const g = resolve(parseTiny({ ...raw, n_layer: 3, scale_attn_by_inverse_layer_idx: true })).graph;
     const scales = g.ops.filter((o): o is AttentionOp => o.kind === "attention").map((a) => a.scale);
     expect(scales).toEqual([0.125, 0.125 / 2, 0.125 / 3]);
@@ -121,12 +113,10 @@ describe("gpt2: GPT-2 (124M)", () => {
 
 describe("gpt2: tiny golden sanity", () => {
   it("decoding with the KV cache equals recomputing the prefix", async () => {
-    const raw = rawConfig(configPath(EXAMPLE_CONFIGS, "openai-community__gpt2")!);
+    const raw = exampleRaw("openai-community__gpt2");
     const tiny = { ...raw, n_embd: 64, n_head: 4, n_layer: 2, vocab_size: 128, n_positions: 32, n_ctx: 32 };
     const g = resolve(parseTiny(tiny)).graph;
     expect(g.weights.find((w) => w.name === "h.1.attn.c_attn.weight")?.shape).toEqual([64, 192]);
-    const r = await cacheConsistency(g, [11, 22, 33, 44, 55], 4);
-    expect(r.maxAbs).toBeGreaterThan(1e-3);
-    expect(r.maxDiff).toBeLessThan(1e-9);
+    await expectCacheConsistent(g, [11, 22, 33, 44, 55], 4);
   });
 });

@@ -4,9 +4,10 @@
  * seeded random weights and the golden reference's KV-cache consistency check.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 import { type ParsedConfig, parseConfigObject, parseConfigText } from "../../../src/parser/config/index.js";
 import { type ModelGraph, resolve, storedTensors } from "../../../src/resolver/index.js";
+import { mulberry32 } from "../../../src/util/random.js";
 import {
   GoldenModel,
   MemoryWeights,
@@ -14,10 +15,9 @@ import {
   rowOf,
   type WeightTensor,
 } from "../../../src/validate/golden/index.js";
+import { EXAMPLE_CONFIGS, HAVE_SHARED, SHARED_CONFIGS } from "../../helpers/paths.js";
 
-export const SHARED_CONFIGS = fileURLToPath(new URL("../../../../shared/configs", import.meta.url));
-export const EXAMPLE_CONFIGS = fileURLToPath(new URL("../../../examples/configs", import.meta.url));
-export const HAVE_SHARED = existsSync(SHARED_CONFIGS);
+export { EXAMPLE_CONFIGS, HAVE_SHARED, SHARED_CONFIGS };
 
 /** Path of `<dir>/<model>/config.json`, or undefined when absent. */
 export function configPath(dir: string, model: string): string | undefined {
@@ -32,6 +32,13 @@ export function parseFile(path: string): ParsedConfig {
 /** The raw JSON object of a config (for shrinking). */
 export function rawConfig(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+}
+
+/** The raw JSON object of a config shipped in examples/configs. */
+export function exampleRaw(model: string): Record<string, unknown> {
+  const p = configPath(EXAMPLE_CONFIGS, model);
+  if (!p) throw new Error(`examples/configs/${model}/config.json is missing`);
+  return rawConfig(p);
 }
 
 /** Where a model's config can be read from: the shared collection and/or the shipped examples. */
@@ -77,21 +84,9 @@ export function shrink(raw: Record<string, unknown>, extra: Record<string, unkno
   return parseConfigObject(copy, "tiny-config.json");
 }
 
-/** mulberry32: a small seeded PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Seeded weights for every stored tensor: norms near 1, everything else uniform in ±0.3. */
 export function randomWeights(g: ModelGraph, seed = 1): MemoryWeights {
-  const next = rng(seed);
+  const next = mulberry32(seed);
   const tensors: [string, WeightTensor][] = [];
   for (const w of storedTensors(g)) {
     const n = w.shape.reduce((a, b) => a * b, 1);
@@ -100,6 +95,21 @@ export function randomWeights(g: ModelGraph, seed = 1): MemoryWeights {
     tensors.push([w.name, { shape: w.shape, data }]);
   }
   return new MemoryWeights(tensors);
+}
+
+/**
+ * cacheConsistency, asserting what every plugin's tiny golden check asserts: realistic (non-zero)
+ * logits, and cached decoding equal to recomputation to 1e-9.
+ */
+export async function expectCacheConsistent(
+  g: ModelGraph,
+  prompt: readonly number[],
+  steps: number,
+): Promise<{ maxDiff: number; compared: number; maxAbs: number }> {
+  const r = await cacheConsistency(g, prompt, steps);
+  expect(r.maxAbs).toBeGreaterThan(1e-3);
+  expect(r.maxDiff).toBeLessThan(1e-9);
+  return r;
 }
 
 /**

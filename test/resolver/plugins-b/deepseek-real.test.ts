@@ -4,27 +4,29 @@
  * scale, V3's FP8 weight_scale_inv companions and unused MTP layer, and the parameter counts.
  */
 import { describe, expect, it } from "vitest";
-import { countParams, type ModelGraph, yarnGetMscale } from "../../../src/resolver/graph/index.js";
+import { countParams, yarnGetMscale } from "../../../src/resolver/graph/index.js";
 import { isQuantCompanion } from "../../../src/resolver/plugins/index-b.js";
-import { errorsOf, opsOfLayer, realGraph, skipSource, sourcesOf, warnSkipped, weight } from "./kit.js";
+import {
+  errorsOf,
+  hasWeight,
+  lazyRealGraph,
+  opsOfLayer,
+  realGraph,
+  skipSource,
+  sourcesOf,
+  warnSkipped,
+  weight,
+} from "./kit.js";
 
 warnSkipped("the DeepSeek real-config tests on ../shared/configs");
 
-function memo(f: () => ModelGraph): () => ModelGraph {
-  let g: ModelGraph | undefined;
-  return () => {
-    g ??= f();
-    return g;
-  };
-}
-const has = (g: ModelGraph, name: string) => g.weights.some((w) => w.name === name);
 /** rope_scaling.mscale and mscale_all_dim of DeepSeek-V2-Lite (not 1/√2). */
 const V2_MSCALE = 707 / 1000;
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 for (const src of sourcesOf("deepseek-ai__DeepSeek-V2-Lite")) {
   describe.skipIf(skipSource(src))(`DeepSeek-V2-Lite (${src.label})`, () => {
-    const g = memo(() => realGraph(src, "deepseek-ai__DeepSeek-V2-Lite").graph);
+    const g = lazyRealGraph(src, "deepseek-ai__DeepSeek-V2-Lite");
     it("verifies and counts 15,706,484,224 parameters (15.7B)", () => {
       expect(errorsOf(g())).toEqual([]);
       expect(countParams(g()).total).toBe(15_706_484_224);
@@ -37,7 +39,7 @@ for (const src of sourcesOf("deepseek-ai__DeepSeek-V2-Lite")) {
     it("projects q without LoRA and compresses kv into a 512 latent plus a 64-wide rope key", () => {
       const a = "model.layers.0.self_attn";
       expect(weight(g(), `${a}.q_proj.weight`).shape).toEqual([16 * 192, 2048]);
-      expect(has(g(), `${a}.q_a_proj.weight`)).toBe(false);
+      expect(hasWeight(g(), `${a}.q_a_proj.weight`)).toBe(false);
       expect(weight(g(), `${a}.kv_a_proj_with_mqa.weight`).shape).toEqual([576, 2048]);
       expect(weight(g(), `${a}.kv_a_layernorm.weight`).shape).toEqual([512]);
       expect(weight(g(), `${a}.kv_b_proj.weight`).shape).toEqual([16 * 256, 512]);
@@ -80,7 +82,7 @@ for (const src of sourcesOf("deepseek-ai__DeepSeek-V2-Lite")) {
 
 for (const src of sourcesOf("deepseek-ai__DeepSeek-V3")) {
   describe.skipIf(skipSource(src))(`DeepSeek-V3 (${src.label})`, () => {
-    const g = memo(() => realGraph(src, "deepseek-ai__DeepSeek-V3").graph);
+    const g = lazyRealGraph(src, "deepseek-ai__DeepSeek-V3");
     it("declares the 91,991 tensors / 684,531,386,000 elements of the checkpoint; 671B main model", () => {
       expect(errorsOf(g())).toEqual([]);
       const c = countParams(g());

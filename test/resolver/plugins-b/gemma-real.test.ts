@@ -5,17 +5,18 @@
  */
 import { describe, expect, it } from "vitest";
 import { countParams, type ModelGraph, type SoftcapOp } from "../../../src/resolver/graph/index.js";
-import { errorsOf, opsOfLayer, realGraph, skipSource, sourcesOf, warnSkipped, weight } from "./kit.js";
+import {
+  errorsOf,
+  lazyRealGraph,
+  opsOfLayer,
+  realGraph,
+  skipSource,
+  sourcesOf,
+  warnSkipped,
+  weight,
+} from "./kit.js";
 
 warnSkipped("the Gemma real-config tests on ../shared/configs");
-
-function memo(f: () => ModelGraph): () => ModelGraph {
-  let g: ModelGraph | undefined;
-  return () => {
-    g ??= f();
-    return g;
-  };
-}
 
 const shapeOf = (g: ModelGraph, name: string) => weight(g, name).shape;
 const embedScale = (g: ModelGraph) => g.ops.find((o) => o.kind === "embedding")?.scale;
@@ -25,7 +26,7 @@ const finalCap = (g: ModelGraph) =>
 
 for (const src of sourcesOf("google__gemma-2-2b-it")) {
   describe.skipIf(skipSource(src))(`gemma-2-2b-it (${src.label})`, () => {
-    const g = memo(() => realGraph(src, "google__gemma-2-2b-it").graph);
+    const g = lazyRealGraph(src, "google__gemma-2-2b-it");
     it("verifies and counts 2,614,341,888 parameters (google/gemma-2-2b)", () => {
       expect(errorsOf(g())).toEqual([]);
       expect(countParams(g()).total).toBe(2_614_341_888);
@@ -63,7 +64,7 @@ for (const src of sourcesOf("google__gemma-2-2b-it")) {
 
 for (const src of sourcesOf("google__gemma-3-1b-it")) {
   describe.skipIf(skipSource(src))(`gemma-3-1b-it (${src.label})`, () => {
-    const g = memo(() => realGraph(src, "google__gemma-3-1b-it").graph);
+    const g = lazyRealGraph(src, "google__gemma-3-1b-it");
     it("verifies and counts 999,885,952 parameters (google/gemma-3-1b-it)", () => {
       expect(errorsOf(g())).toEqual([]);
       expect(countParams(g()).total).toBe(999_885_952);
@@ -99,7 +100,7 @@ function gemma3VisionParams(): number {
 
 for (const src of sourcesOf("google__gemma-3-4b-it")) {
   describe.skipIf(skipSource(src))(`gemma-3-4b-it (${src.label})`, () => {
-    const g = memo(() => realGraph(src, "google__gemma-3-4b-it").graph);
+    const g = lazyRealGraph(src, "google__gemma-3-4b-it");
     it("counts the language model: published 4,300,079,472 minus SigLIP and projector", () => {
       expect(errorsOf(g())).toEqual([]);
       expect(gemma3VisionParams()).toBe(419_816_304);
@@ -133,7 +134,7 @@ for (const [model, total, effective, ple] of [
 ] as const) {
   for (const src of sourcesOf(model)) {
     describe.skipIf(skipSource(src))(`${model} (${src.label})`, () => {
-      const g = memo(() => realGraph(src, model).graph);
+      const g = lazyRealGraph(src, model);
       it(`verifies; effective parameters round to the published ${effective}B`, () => {
         expect(errorsOf(g())).toEqual([]);
         const c = countParams(g());
@@ -149,7 +150,7 @@ for (const [model, total, effective, ple] of [
 
 for (const src of sourcesOf("google__gemma-3n-E2B-it")) {
   describe.skipIf(skipSource(src))(`gemma-3n-E2B-it structure (${src.label})`, () => {
-    const g = memo(() => realGraph(src, "google__gemma-3n-E2B-it").graph);
+    const g = lazyRealGraph(src, "google__gemma-3n-E2B-it");
     const m = "model.language_model";
     it("declares AltUp, LAuReL and per-layer-embedding tensors with the released names", () => {
       expect(shapeOf(g(), `${m}.layers.0.altup.prediction_coefs.weight`)).toEqual([16, 4]);

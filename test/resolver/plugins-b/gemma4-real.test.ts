@@ -5,18 +5,19 @@
  */
 import { describe, expect, it } from "vitest";
 import { countParams, type ModelGraph } from "../../../src/resolver/graph/index.js";
-import { errorsOf, opsOfLayer, realGraph, skipSource, sourcesOf, warnSkipped, weight } from "./kit.js";
+import {
+  errorsOf,
+  hasWeight,
+  lazyRealGraph,
+  opsOfLayer,
+  skipSource,
+  sourcesOf,
+  warnSkipped,
+  weight,
+} from "./kit.js";
 
 warnSkipped("the Gemma 4 real-config tests on ../shared/configs");
 
-function memo(f: () => ModelGraph): () => ModelGraph {
-  let g: ModelGraph | undefined;
-  return () => {
-    g ??= f();
-    return g;
-  };
-}
-const has = (g: ModelGraph, name: string) => g.weights.some((w) => w.name === name);
 const attn = (g: ModelGraph, l: number) => opsOfLayer(g, l, "attention")[0]!;
 const M = "model.language_model";
 const billions = (n: number) => Math.round(n / 1e8) / 10;
@@ -43,7 +44,7 @@ for (const [model, total, effective, L] of [
 ] as const) {
   for (const src of sourcesOf(model)) {
     describe.skipIf(skipSource(src))(`${model} (${src.label})`, () => {
-      const g = memo(() => realGraph(src, model).graph);
+      const g = lazyRealGraph(src, model);
       it("verifies; text parameters and effective size", () => {
         expect(errorsOf(g())).toEqual([]);
         const c = countParams(g());
@@ -61,7 +62,7 @@ for (const [model, total, effective, L] of [
 
 for (const src of sourcesOf("google__gemma-4-E2B-it")) {
   describe.skipIf(skipSource(src))(`gemma-4-E2B-it structure (${src.label})`, () => {
-    const g = memo(() => realGraph(src, "google__gemma-4-E2B-it").graph);
+    const g = lazyRealGraph(src, "google__gemma-4-E2B-it");
     it("gives full layers 512-wide heads with proportional RoPE over the whole head", () => {
       expect(weight(g(), `${M}.layers.4.self_attn.q_proj.weight`).shape).toEqual([8 * 512, 1536]);
       expect(weight(g(), `${M}.layers.4.self_attn.k_proj.weight`).shape).toEqual([512, 1536]);
@@ -105,7 +106,7 @@ for (const src of sourcesOf("google__gemma-4-E2B-it")) {
 
 for (const src of sourcesOf("google__gemma-4-26B-A4B")) {
   describe.skipIf(skipSource(src))(`gemma-4-26B-A4B (${src.label})`, () => {
-    const g = memo(() => realGraph(src, "google__gemma-4-26B-A4B").graph);
+    const g = lazyRealGraph(src, "google__gemma-4-26B-A4B");
     it("counts 25.2B total and 3.8B active parameters (model card)", () => {
       expect(errorsOf(g())).toEqual([]);
       const c = countParams(g());
@@ -115,7 +116,7 @@ for (const src of sourcesOf("google__gemma-4-26B-A4B")) {
       expect(billions(c.total - experts + (experts * 8) / 128)).toBe(3.8);
     });
     it("uses k = v on full layers: no v_proj, values are the v-normed k projection", () => {
-      expect(has(g(), `${M}.layers.5.self_attn.v_proj.weight`)).toBe(false);
+      expect(hasWeight(g(), `${M}.layers.5.self_attn.v_proj.weight`)).toBe(false);
       expect(weight(g(), `${M}.layers.5.self_attn.k_proj.weight`).shape).toEqual([2 * 512, 2816]);
       expect(weight(g(), `${M}.layers.0.self_attn.v_proj.weight`).shape).toEqual([8 * 256, 2816]);
       const a = attn(g(), 5);
@@ -166,7 +167,7 @@ for (const src of sourcesOf("google__gemma-4-26B-A4B")) {
 
 for (const src of sourcesOf("google__gemma-4-31B-it")) {
   describe.skipIf(skipSource(src))(`gemma-4-31B-it (${src.label})`, () => {
-    const g = memo(() => realGraph(src, "google__gemma-4-31B-it").graph);
+    const g = lazyRealGraph(src, "google__gemma-4-31B-it");
     it("counts 30.7B parameters (model card) for the dense 60-layer model", () => {
       expect(errorsOf(g())).toEqual([]);
       expect(countParams(g()).total).toBe(30_697_345_340);
@@ -175,7 +176,7 @@ for (const src of sourcesOf("google__gemma-4-31B-it")) {
       const a = attn(g(), 5);
       expect([a.heads, a.kvHeads, a.headDim]).toEqual([32, 4, 512]);
       expect(attn(g(), 0).mask).toEqual({ kind: "sliding", window: 1024 });
-      expect(has(g(), `${M}.layers.5.self_attn.v_proj.weight`)).toBe(false);
+      expect(hasWeight(g(), `${M}.layers.5.self_attn.v_proj.weight`)).toBe(false);
     });
   });
 }

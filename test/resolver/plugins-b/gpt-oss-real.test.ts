@@ -4,23 +4,15 @@
  * SwiGLU, the MXFP4 blocks/scales as stored, and the 20.9B (21B) parameter count.
  */
 import { describe, expect, it } from "vitest";
-import { countParams, type ModelGraph, ropeAttentionFactor } from "../../../src/resolver/graph/index.js";
+import { countParams, ropeAttentionFactor } from "../../../src/resolver/graph/index.js";
 import { isQuantCompanion, logicalParamCount } from "../../../src/resolver/plugins/index-b.js";
-import { errorsOf, opsOfLayer, realGraph, skipSource, sourcesOf, warnSkipped, weight } from "./kit.js";
+import { errorsOf, lazyRealGraph, opsOfLayer, skipSource, sourcesOf, warnSkipped, weight } from "./kit.js";
 
 warnSkipped("the gpt-oss real-config tests on ../shared/configs");
 
-function memo(f: () => ModelGraph): () => ModelGraph {
-  let g: ModelGraph | undefined;
-  return () => {
-    g ??= f();
-    return g;
-  };
-}
-
 for (const src of sourcesOf("openai__gpt-oss-20b")) {
   describe.skipIf(skipSource(src))(`gpt-oss-20b (${src.label})`, () => {
-    const g = memo(() => realGraph(src, "openai__gpt-oss-20b").graph);
+    const g = lazyRealGraph(src, "openai__gpt-oss-20b");
     const p = "model.layers.0";
     it("verifies and counts 20,914,757,184 logical parameters (21B)", () => {
       expect(errorsOf(g())).toEqual([]);

@@ -5,17 +5,12 @@
  * weights for the golden reference, and the KV-cache consistency check.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { type ParsedConfig, parseConfigObject } from "../../../src/parser/config/index.js";
-import {
-  GraphBuilder,
-  type ModelGraph,
-  verifyGraph,
-  type WeightDecl,
-} from "../../../src/resolver/graph/index.js";
+import { type ModelGraph, verifyGraph, type WeightDecl } from "../../../src/resolver/graph/index.js";
 import type { ArchitecturePlugin } from "../../../src/resolver/plugin.js";
-import { setCheckpointDtype, weightDtypeOfTorch } from "../../../src/resolver/plugins/common/index.js";
 import { PLUGINS_B, setCheckpointFormat } from "../../../src/resolver/plugins/index-b.js";
+import { primedBuilder } from "../../../src/resolver/resolve.js";
+import { mulberry32 } from "../../../src/util/random.js";
 import {
   GoldenModel,
   goldenGenerate,
@@ -23,10 +18,9 @@ import {
   recomputeLast,
   type WeightTensor,
 } from "../../../src/validate/golden/index.js";
+import { EXAMPLE_CONFIGS, HAVE_SHARED, SHARED_CONFIGS } from "../../helpers/paths.js";
 
-export const SHARED_CONFIGS = fileURLToPath(new URL("../../../../shared/configs", import.meta.url));
-export const EXAMPLE_CONFIGS = fileURLToPath(new URL("../../../examples/configs", import.meta.url));
-export const HAVE_SHARED = existsSync(SHARED_CONFIGS);
+export { EXAMPLE_CONFIGS, HAVE_SHARED, SHARED_CONFIGS };
 
 /** Warns once per suite that the shared-config tests are skipped. */
 export function warnSkipped(what: string): void {
@@ -45,19 +39,11 @@ export function pluginFor(parsed: ParsedConfig): ArchitecturePlugin {
 
 /** Builds the graph of a parsed config as resolve() does; `format: false` skips the format hook. */
 export function buildGraph(parsed: ParsedConfig, opts: { format?: boolean } = {}): ModelGraph {
-  const cfg = parsed.text;
   const plugin = pluginFor(parsed);
-  const b = new GraphBuilder({
-    modelType: cfg.model_type,
-    plugin: plugin.id,
-    numLayers: cfg.num_hidden_layers,
-    hiddenSize: cfg.hidden_size,
-    vocabSize: cfg.vocab_size,
-  });
-  const dtype = weightDtypeOfTorch(parsed.dtype);
-  if (dtype) setCheckpointDtype(b, dtype);
-  if (opts.format ?? true) setCheckpointFormat(b, parsed);
-  plugin.build(cfg, b);
+  const b = primedBuilder(parsed, plugin.id);
+  // An empty format is what a builder without a registered one reads.
+  if (opts.format === false) setCheckpointFormat(b, {});
+  plugin.build(parsed.text, b);
   return b.finish("logits");
 }
 
@@ -89,24 +75,12 @@ export function opsOfLayer<K extends ModelGraph["ops"][number]["kind"]>(
   >[];
 }
 
-/** mulberry32: a small deterministic PRNG in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Seeded weights for every stored, used tensor: matrices ~U(±1/√fan_in), norm weights near 1
  * (near 0 for Gemma 2/3's `1 + w` norms), biases / sinks / scales small, embeddings ~U(±1).
  */
 export function syntheticWeights(g: ModelGraph, seed: number): MemoryWeights {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const offsetNorms = new Set<string>();
   for (const op of g.ops)
     if (op.kind === "rms_norm" && op.weightOffset === 1 && op.weight) offsetNorms.add(op.weight.weight);
@@ -199,3 +173,15 @@ export const skipSource = (s: ConfigSource): boolean => s.label === "shared" && 
 export function realGraph(s: ConfigSource, model: string, opts: { format?: boolean } = {}) {
   return graphOf(readConfig(s.dir, model), `${model}/config.json`, opts);
 }
+
+/** realGraph's graph, built on first use and kept (describe blocks share one graph across tests). */
+export function lazyRealGraph(s: ConfigSource, model: string): () => ModelGraph {
+  let g: ModelGraph | undefined;
+  return () => {
+    g ??= realGraph(s, model).graph;
+    return g;
+  };
+}
+
+/** Whether a tensor of that name is declared (tied or not). */
+export const hasWeight = (g: ModelGraph, name: string): boolean => g.weights.some((w) => w.name === name);

@@ -78,6 +78,17 @@ describe("RoPE conventions on x = [1, 2, 3, 4], θ = 10000, d = 4", () => {
   });
 });
 
+/** YaRN θ = 1e4, factor 40 over 4096 positions (the DeepSeek-V3 setting), truncated correction range. */
+const YARN_40 = {
+  type: "yarn" as const,
+  theta: 10000,
+  factor: 40,
+  originalMaxPositionEmbeddings: 4096,
+  betaFast: 32,
+  betaSlow: 1,
+  truncate: true,
+};
+
 describe("frequency schedules against the published formulas", () => {
   it("llama3 keeps high, divides low and smooths middle frequencies (θ = 500000, d = 8)", () => {
     // base invFreq_i = 500000^(−2i/8) = [1, 0.0376060, 0.00141421, 5.31830e−5];
@@ -104,15 +115,7 @@ describe("frequency schedules against the published formulas", () => {
     // truncate: low = floor = 1, high = ceil = 3; ramp_i = clamp((i − 1)/2, 0, 1) = [0, 0, 0.5, 1];
     // invFreq_i = base_i/40 · ramp_i + base_i · (1 − ramp_i) with base = [1, 0.1, 0.01, 0.001]:
     // [1, 0.1, 0.01·(0.5/40 + 0.5) = 0.005125, 0.001/40 = 2.5e−5].
-    const spec = {
-      type: "yarn" as const,
-      theta: 10000,
-      factor: 40,
-      originalMaxPositionEmbeddings: 4096,
-      betaFast: 32,
-      betaSlow: 1,
-      truncate: true,
-    };
+    const spec = YARN_40;
     expect(yarnCorrectionRange(spec, 8)).toEqual({ low: 1, high: 3 });
     close(ropeInvFreq(spec, 8), [1, 0.1, 0.005125, 2.5e-5], 15);
     // Without truncation (gpt-oss): ramp_2 = (2 − 1.30903)/(2.81418 − 1.30903) = 0.459070,
@@ -121,15 +124,7 @@ describe("frequency schedules against the published formulas", () => {
   });
 
   it("yarn attention factor: mscale(40) = 0.1·ln 40 + 1 = 1.3688879; a ratio of equal mscales is 1", () => {
-    const base = {
-      type: "yarn" as const,
-      theta: 10000,
-      factor: 40,
-      originalMaxPositionEmbeddings: 4096,
-      betaFast: 32,
-      betaSlow: 1,
-      truncate: true,
-    };
+    const base = YARN_40;
     expect(ropeAttentionFactor(base)).toBeCloseTo(1.3688879454113936, 14);
     expect(yarnGetMscale(40)).toBeCloseTo(1.3688879454113936, 14);
     expect(ropeAttentionFactor({ ...base, mscale: 0.8, mscaleAllDim: 0.8 })).toBe(1);

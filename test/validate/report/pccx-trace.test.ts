@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ExitCode, PccxError } from "../../../src/diag/index.js";
+import { ExitCode } from "../../../src/diag/index.js";
 import { fnv1a64 } from "../../../src/util/hash.js";
 import {
   encodePccxTrace,
@@ -10,6 +10,7 @@ import {
   type TimelineEvent,
 } from "../../../src/validate/report/index.js";
 import { quoteLargeIntegers } from "../../../src/validate/report/pccx-read.js";
+import { thrown } from "../../helpers/errors.js";
 import { ARCH, sampleTimeline } from "./fixtures.js";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -59,16 +60,6 @@ function headerOf(bytes: Uint8Array): string {
 function payloadOf(bytes: Uint8Array): Uint8Array {
   const len = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(8, true));
   return bytes.slice(16 + len);
-}
-
-function failure(f: () => unknown): PccxError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PccxError);
-    return e as PccxError;
-  }
-  throw new Error("expected a PccxError");
 }
 
 describe("FNV-1a 64 checksum", () => {
@@ -162,7 +153,7 @@ describe(".pccx writer byte layout", () => {
     expect(encodePccxTrace(sampleTimeline(), { arch: ARCH })).toEqual(
       encodePccxTrace(sampleTimeline(), { arch: ARCH }),
     );
-    const e = failure(() => encodePccxTrace({ ...tiny(), clockMhz: 266.67 }, { arch: ARCH }));
+    const e = thrown(() => encodePccxTrace({ ...tiny(), clockMhz: 266.67 }, { arch: ARCH }));
     expect(e.code).toBe("report/pccx-clock");
     expect(e.exitCode).toBe(ExitCode.INVALID_INPUT);
   });
@@ -299,7 +290,7 @@ describe("readPccxTrace", () => {
       ],
     ];
     for (const [what, bytes, code, offset, exit] of cases) {
-      const e = failure(() => readPccxTrace(bytes));
+      const e = thrown(() => readPccxTrace(bytes));
       expect({ what, code: e.code, offset: e.at?.byteOffset, exit: e.exitCode }).toEqual({
         what,
         code,
@@ -313,7 +304,7 @@ describe("readPccxTrace", () => {
 
   it("names the missing header field by JSON path", () => {
     const good = encodePccxTrace(tiny(), { arch: ARCH });
-    const e = failure(() =>
+    const e = thrown(() =>
       readPccxTrace(assemble(headerOf(good).replace('"cores":2,', ""), payloadOf(good))),
     );
     expect(e.at?.jsonPath).toBe("$.trace.cores");
