@@ -1,4 +1,5 @@
 /** The benchmark suites, in run order. Each stage adds its suite here. */
+import { codegenSuite } from "./codegen.js";
 import { funcsimSuite } from "./funcsim.js";
 import { isaSuite } from "./isa.js";
 import { quantSuite } from "./quant.js";
@@ -6,4 +7,11 @@ import { safetensorsSuite } from "./safetensors.js";
 import { timingSuite } from "./timing.js";
 import type { BenchSuite } from "./types.js";
 
-export const suites: readonly BenchSuite[] = [isaSuite, safetensorsSuite, quantSuite, funcsimSuite, timingSuite];
+export const suites: readonly BenchSuite[] = [
+  isaSuite,
+  safetensorsSuite,
+  quantSuite,
+  codegenSuite,
+  funcsimSuite,
+  timingSuite,
+];

@@ -45,6 +45,13 @@ export interface HostOperand {
   readonly offset: number;
   readonly elements: number;
   readonly dtype: "f32" | "bf16" | "i32" | "int4";
+  /**
+   * Optional (added by codegen for prefill values, docs/program.md §5): the operand holds `rows`
+   * token rows stored as column blocks of these widths, block after block, each block `rows` rows
+   * of its width padded to whole L2 words. Absent: one row of `elements` contiguous values.
+   */
+  readonly rows?: number;
+  readonly blocks?: readonly number[];
 }
 
 export interface HostStep {
@@ -75,6 +82,12 @@ export interface Segment {
   readonly name: string;
   readonly kind: SegmentKind;
   readonly steps: readonly Step[];
+  /**
+   * Optional (added by codegen for prefill): the largest `pos` the segment may be replayed at. A
+   * prefill chunk writes all its rows before a layer that shares a sliding-window cache reads it,
+   * so the chunk must not wrap that ring; past this position the driver runs decode token by token.
+   */
+  readonly maxPos?: number;
 }
 
 /** value = clamp(base + Σ stride × var, min, max); see docs/program.md §2. */
@@ -128,6 +141,12 @@ export interface Program {
   readonly variables: readonly Variable[];
   readonly allocations: readonly Allocation[];
   readonly ddr: readonly DdrRegion[];
+  /**
+   * Optional (added by codegen): the context the program supports — positions 0 … context−1
+   * (RoPE tables and full-attention rings are sized for it). A segment replayed at a larger
+   * position is a driver error.
+   */
+  readonly context?: number;
 }
 
 /** Evaluates a relocation expression for the given variable values. */
