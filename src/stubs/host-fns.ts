@@ -66,9 +66,9 @@ export function hostCallVars(step: HostStep): string[] {
     case "attention":
       return [`kv_len[${layer}]`];
     case "kv_view":
-      return ["pos", `kv_len[${layer}]`, `kv_blocks[${layer}]`];
+      return ["pos", `kv_len[${layer}]`, `kv_blocks[${layer}]`, ...kvRowsVars(step)];
     case "kv_write":
-      return ["pos", `kv_slot[${layer}]`, `kv_len[${layer}]`, `kv_blocks[${layer}]`];
+      return ["pos", `kv_slot[${layer}]`, `kv_len[${layer}]`, `kv_blocks[${layer}]`, ...kvRowsVars(step)];
     case "moe_route":
       return Array.from({ length: Number(a["topK"] ?? 0) }, (_, j) => `expert[${layer}][${j}]`);
     case "rope":
@@ -81,6 +81,19 @@ export function hostCallVars(step: HostStep): string[] {
     default:
       return [];
   }
+}
+
+/**
+ * NPU tiles (`chunk` and `ports` attributes): kv_rows[layer][c][j] for c < ceil(capacity / chunk),
+ * j < ports, in that order (the simulator sets them all, declared or not).
+ */
+function kvRowsVars(step: HostStep): string[] {
+  const { layer, capacity, chunk, ports } = step.attrs;
+  if (typeof chunk !== "number" || typeof ports !== "number" || chunk < 1) return [];
+  const out: string[] = [];
+  for (let c = 0; c < Math.ceil(Number(capacity) / chunk); c++)
+    for (let j = 0; j < ports; j++) out.push(`kv_rows[${layer}][${c}][${j}]`);
+  return out;
 }
 
 /** Variables a call sets (the rest of hostCallVars are read). */

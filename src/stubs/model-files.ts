@@ -103,7 +103,8 @@ export function renderModelTables(t: CTables): string {
       "pccx_segment",
       "k_segments",
       t.segments,
-      (s) => `{${cString(s.name)}, ${s.kind}, ${u(s.firstStep)}, ${u(s.stepCount)}}`,
+      (s) =>
+        `{${cString(s.name)}, ${s.kind}, ${u(s.firstStep)}, ${u(s.stepCount)}, ${s.maxPos === undefined ? "PCCX_NO_MAX_POS" : `${s.maxPos}ull`}}`,
     ),
     "",
     "/* Instruction words, in program order (one 64-bit store each at the NPU instruction offset). */",

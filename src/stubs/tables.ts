@@ -8,7 +8,7 @@ import { relocTarget } from "../codegen/artifacts/check.js";
 import { viewProgram } from "../codegen/artifacts/view.js";
 import { HOST_FUNCTIONS } from "../codegen/host-ops/table.js";
 import type { DdrRegion, HostOperand, HostStep, Program, Step } from "../codegen/program.js";
-import { ExitCode, PccxError, unsupported } from "../diag/index.js";
+import { ExitCode, invalidInput, PccxError, unsupported } from "../diag/index.js";
 import { cFieldPrefix, compiledIsa } from "../isa/index.js";
 import type { Target } from "../target/index.js";
 import { fnv1a64Fast } from "./fnv.js";
@@ -109,11 +109,20 @@ export interface CHost {
   readonly comment: string;
 }
 
+export interface CSegment {
+  readonly name: string;
+  readonly kind: number;
+  readonly firstStep: number;
+  readonly stepCount: number;
+  readonly maxPos?: number;
+}
+
 export interface CTables {
   readonly model: string;
   readonly target: string;
   readonly fingerprint: string;
-  readonly segments: readonly { name: string; kind: number; firstStep: number; stepCount: number }[];
+  /** maxPos: Segment.maxPos (undefined: unbounded). */
+  readonly segments: readonly CSegment[];
   readonly steps: readonly CStep[];
   readonly words: readonly { word: bigint; comment: string }[];
   readonly relocs: readonly CReloc[];
@@ -406,16 +415,24 @@ export function buildTables(p: Program, t: Target, opts: DriverOptions = {}): CT
   );
   const view = viewProgram(p, { cvoExtensions: ext });
   const b = new Builder(p, t, opts.manifest);
-  const segments: { name: string; kind: number; firstStep: number; stepCount: number }[] = [];
+  const segments: CSegment[] = [];
   const relocsBySeg = new Map<string, Program["relocations"][number][]>();
   for (const r of p.relocations) relocsBySeg.set(r.segment, [...(relocsBySeg.get(r.segment) ?? []), r]);
   p.segments.forEach((seg, si) => {
+    if (seg.maxPos !== undefined && !(Number.isSafeInteger(seg.maxPos) && seg.maxPos >= 0)) {
+      throw invalidInput(
+        "stubs/max-pos",
+        `segment ${seg.name}: maxPos ${seg.maxPos} is not a non-negative integer position`,
+        { fix: "regenerate the program (codegen sets maxPos of prefill segments)" },
+      );
+    }
     const first = b.steps.length;
     segments.push({
       name: seg.name,
       kind: SEGMENT_KINDS.indexOf(seg.kind),
       firstStep: first,
       stepCount: seg.steps.length,
+      ...(seg.maxPos !== undefined ? { maxPos: seg.maxPos } : {}),
     });
     seg.steps.forEach((s, i) => {
       const where = `segment ${seg.name} step ${i} (${s.origin.label})`;

@@ -192,8 +192,8 @@ export interface Fixture {
   readonly image: Uint8Array;
 }
 
-/** The fixture program and its weight image (`prefill`: add a one-token prefill segment). */
-export function fixture(opts: { prefill?: boolean; seed?: number } = {}): Fixture {
+/** The fixture program and its weight image (`prefill`: add a one-token prefill segment, with `maxPos`). */
+export function fixture(opts: { prefill?: boolean; seed?: number; maxPos?: number } = {}): Fixture {
   n = 0;
   const r = rand(opts.seed ?? 7);
   const tile = (rows: number) => {
@@ -264,7 +264,12 @@ export function fixture(opts: { prefill?: boolean; seed?: number } = {}): Fixtur
   ];
   if (opts.prefill) {
     const pre = tokenSteps("token[0]");
-    segments.splice(1, 0, { name: "prefill", kind: "prefill", steps: fix(pre.steps) });
+    segments.splice(1, 0, {
+      name: "prefill",
+      kind: "prefill",
+      steps: fix(pre.steps),
+      ...(opts.maxPos !== undefined ? { maxPos: opts.maxPos } : {}),
+    });
     relocations.push(...pre.relocs.map((x) => ({ ...x, segment: "prefill" })));
     variables.push({ name: "token[0]", doc: "first token of the chunk", setBy: "driver" });
   }

@@ -26,10 +26,73 @@ interface Spec {
   readonly ulps?: number;
   /** Output regions the test does not compare (e.g. a ring written at one slot). */
   readonly skip?: readonly string[];
+  /** The inputs hold this many token rows (operand `rows`), so that a `row` attribute can pick one. */
+  readonly inputRows?: number;
+  /**
+   * The outputs are consecutive parts of one region (a KV ring: K part, then V part at vBase), which
+   * starts with random image bytes and is compared whole, as 32-bit words (bitwise).
+   */
+  readonly ring?: boolean;
 }
 
 const N = 16;
 const TRANS = 1;
+
+/**
+ * kv_write int4_tiles with codegen's geometry (src/codegen/lower/kv.ts) for 2 KV heads of width 16
+ * on KV260: K rows of one beat, one scale beat per slot; V blocks of vParts[j] beats plus their scales.
+ */
+function kvTiles(
+  name: string,
+  layer: number,
+  row: number,
+  capacity: number,
+  chunk: number,
+  vParts: number[],
+): Spec {
+  const [kvHeads, hd, beat, codes] = [2, 16, 16, 32];
+  const kHeadBytes = capacity * 2 * beat;
+  const blocks = Math.ceil(capacity / codes);
+  const vPortOffsets: number[] = [];
+  let vHeadBytes = 0;
+  for (const n of vParts) {
+    vPortOffsets.push(vHeadBytes);
+    vHeadBytes += (n * beat + Math.ceil((n * 2) / beat) * beat) * blocks;
+  }
+  const vBase = kHeadBytes * kvHeads;
+  return {
+    fn: "kv_write",
+    name,
+    inputRows: row + 1,
+    inputs: [
+      ["k", (row + 1) * kvHeads * hd, "bf16"],
+      ["v", (row + 1) * kvHeads * hd, "bf16"],
+    ],
+    outputs: [
+      ["kc", vBase * 2, "int4"],
+      ["vc", vHeadBytes * kvHeads * 2, "int4"],
+    ],
+    ring: true,
+    attrs: {
+      layer,
+      row,
+      capacity,
+      kvHeads,
+      headDim: hd,
+      vHeadDim: hd,
+      kScale: 0.375,
+      format: "int4_tiles",
+      chunk,
+      ports: vParts.length,
+      kHeadBytes,
+      kScaleOffset: capacity * beat,
+      vBase,
+      vParts,
+      vPortOffsets,
+      vHeadBytes,
+    },
+  };
+}
 
 const SPECS: readonly Spec[] = [
   ...(["silu", "gelu", "gelu_tanh", "relu", "tanh", "sigmoid"] as const).map(
@@ -173,6 +236,18 @@ const SPECS: readonly Spec[] = [
       kScale: 0.5,
       format: "bf16_rows",
     },
+  },
+  // int4_tiles (KV260: 16-byte beats, 32 slots per V block, 8 bf16 scales per beat): rows 34..37 of
+  // a 40-slot ring land in V block 1 (lanes 2..5); the ring's random bytes are the old values requantized
+  kvTiles("kv_write_tiles", 2, 34, 40, 16, [8, 8]),
+  // a 3-slot ring wraps (slot 0 written twice); port 1 carries no V feature
+  kvTiles("kv_write_tiles_wrap", 3, 0, 3, 2, [16, 0]),
+  {
+    fn: "kv_view",
+    name: "kv_view_tiles",
+    inputs: [],
+    outputs: [],
+    attrs: { layer: 4, row: 1, capacity: 10, chunk: 4, ports: 3 },
   },
   {
     fn: "layer_norm",
@@ -377,15 +452,40 @@ export function hostProgram(): HostProgram {
   };
   SPECS.forEach((s, i) => {
     const name = s.name ?? s.fn;
-    const ins = s.inputs.map(([n, el, dt]) => {
+    const ins = s.inputs.map(([n, el, dt]): HostOperand => {
       const r = region(`${name}.${n}`, el, dt, "table");
       inputs.push(r);
-      return { region: r.name, offset: 0, elements: el, dtype: dt };
+      return {
+        region: r.name,
+        offset: 0,
+        elements: el,
+        dtype: dt,
+        ...(s.inputRows ? { rows: s.inputRows } : {}),
+      };
     });
-    const outs = s.outputs.map(([n, el, dt]) => {
-      const r = region(`${name}.${n}`, el, dt, i === 0 ? "logits" : "buffer");
-      return { region: r.name, offset: 0, elements: el, dtype: dt };
-    });
+    let outs: HostOperand[];
+    let compared: HostCase["outputs"];
+    if (s.ring) {
+      // one image-backed region: random old contents, written in place
+      const total = s.outputs.reduce((a, [, el, dt]) => a + el * BYTES[dt], 0);
+      const r = region(`${name}.ring`, total / 4, "i32", "table");
+      inputs.push(r);
+      let at = 0;
+      outs = s.outputs.map(([, el, dt]) => {
+        const o = { region: r.name, offset: at, elements: el, dtype: dt };
+        at += el * BYTES[dt];
+        return o;
+      });
+      compared = [{ region: r.name, elements: r.bytes / 4, dtype: "i32" }];
+    } else {
+      outs = s.outputs.map(([n, el, dt]) => {
+        const r = region(`${name}.${n}`, el, dt, i === 0 ? "logits" : "buffer");
+        return { region: r.name, offset: 0, elements: el, dtype: dt };
+      });
+      compared = outs
+        .filter((o) => !s.skip?.includes(o.region))
+        .map((o) => ({ region: o.region, elements: o.elements, dtype: o.dtype as "bf16" | "f32" | "i32" }));
+    }
     steps.push({
       kind: "host",
       fn: s.fn,
@@ -397,9 +497,7 @@ export function hostProgram(): HostProgram {
     cases.push({
       name,
       fn: s.fn,
-      outputs: outs
-        .filter((o) => !s.skip?.includes(o.region))
-        .map((o) => ({ region: o.region, elements: o.elements, dtype: o.dtype as "bf16" | "f32" | "i32" })),
+      outputs: compared,
       ulps: s.ulps ?? 0,
     });
   });

@@ -146,11 +146,30 @@ describe.skipIf(!HAVE_GCC)("host operations: C driver vs simulator (src/codegen/
       "kv_slot[1]",
       "kv_len[1]",
       "kv_blocks[1]",
+      "kv_slot[2]",
+      "kv_len[2]",
+      "kv_blocks[2]",
+      "kv_rows[2][0][0]",
+      "kv_rows[2][2][1]",
+      "kv_slot[3]",
+      "kv_rows[3][0][1]",
+      "kv_rows[3][1][0]",
+      "kv_rows[3][1][1]",
+      "kv_len[4]",
+      "kv_rows[4][0][2]",
+      "kv_rows[4][1][0]",
+      "kv_rows[4][2][2]",
       "expert[0][0]",
       "expert[0][1]",
       "expert[1][2]",
     ]) {
       expect(last.get(name), name).toBe(String(m.state.variables.get(name)));
     }
+    // int4_tiles chunk rows at pos 3 (kv_rows: N = clamp(kv_len − c·chunk, 0, chunk), r = ceil(N / ports))
+    expect([
+      last.get("kv_rows[2][2][1]"),
+      last.get("kv_rows[3][1][1]"),
+      last.get("kv_rows[4][0][1]"),
+    ]).toEqual(["3", "0", "2"]);
   });
 });

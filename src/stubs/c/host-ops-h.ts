@@ -31,6 +31,7 @@ typedef struct pccx_view {
   uint32_t pad;
   uint64_t span;      /* elements of storage, padding included */
   uint64_t avail;     /* bytes from base to the end of its DDR region (raw writers check it) */
+  uint64_t region_off; /* offset of base inside its DDR region (raw writers addressing the region) */
   uint8_t in_file;     /* an input read from weights.bin (base is NULL): file_offset locates it */
   uint64_t file_offset;
   /* set by an access outside rows x width (or the span): the access reads 0 / writes nothing */

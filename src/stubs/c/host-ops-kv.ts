@@ -1,8 +1,9 @@
 /**
- * pccx_host_ops.c, part 3: attention over a BF16 KV ring, kv_view and kv_write (bf16_rows; the
- * int4_tiles layout is refused until codegen and the simulator agree on it), as
- * src/validate/sim/host-ops-model.ts computes them.
+ * pccx_host_ops.c, part 3: attention over a BF16 KV ring, kv_view and kv_write (bf16_rows, and
+ * int4_tiles from host-ops-kv-tiles.ts), as src/validate/sim/host-ops-model.ts computes them.
  */
+import { KV_TILES } from "./host-ops-kv-tiles.js";
+
 export const HOST_OPS_KV = `/* ---- model-level functions (sim host-ops-model.ts) ---- */
 
 static pccx_status op_attention(C *c) {
@@ -59,8 +60,10 @@ static pccx_status op_attention(C *c) {
   return PCCX_OK;
 }
 
-/* kv_len / kv_blocks for a token at pos + row (vars: 0 pos, then kv_len and kv_blocks at len_k). */
-static pccx_status kv_length(C *c, uint32_t row, double capacity, unsigned len_k) {
+/* kv_len / kv_blocks for a token at pos + row (vars: 0 pos, then kv_len and kv_blocks at len_k), and
+ * for NPU tiles (chunk, ports present) kv_rows[layer][ch][j] at len_k + 2 + ch*ports + j: the K rows
+ * of attention chunk ch carried by GEMV port j. */
+static pccx_status kv_length(C *c, uint32_t row, double capacity, unsigned len_k, unsigned chunk_attr, unsigned ports_attr) {
   int64_t pos = 0;
   pccx_status s = get_var(c, 0, &pos);
   if (s != PCCX_OK) return s;
@@ -68,25 +71,50 @@ static pccx_status kv_length(C *c, uint32_t row, double capacity, unsigned len_k
   if ((double)len > capacity) len = (int64_t)capacity;
   set_var(c, len_k, len);
   set_var(c, len_k + 1u, (len + PCCX_BEAT_CODES - 1) / PCCX_BEAT_CODES);
+  if (!has(c, chunk_attr) || !has(c, ports_attr)) return PCCX_OK;
+  int64_t chunk = (int64_t)num(c, chunk_attr, 0), ports = (int64_t)num(c, ports_attr, 0);
+  if (chunk < 1 || ports < 1) return err(c, PCCX_ERR_HOST_OP, "chunk %lld, ports %lld", (long long)chunk, (long long)ports);
+  int64_t chunks = ((int64_t)capacity + chunk - 1) / chunk;
+  for (int64_t ch = 0; ch < chunks; ch++) {
+    int64_t n = len - ch * chunk;
+    n = n < 0 ? 0 : n > chunk ? chunk : n;
+    int64_t r = (n + ports - 1) / ports;
+    for (int64_t j = 0; j < ports; j++) {
+      int64_t v = n - j * r;
+      set_var(c, len_k + 2u + (unsigned)(ch * ports + j), v < 0 ? 0 : v > r ? r : v);
+    }
+  }
   return PCCX_OK;
 }
 
 static pccx_status op_kv_view(C *c) {
-  return kv_length(c, (uint32_t)num(c, PCCX_ATTR_KV_VIEW_ROW, 0), num(c, PCCX_ATTR_KV_VIEW_CAPACITY, 0), 1u);
+  return kv_length(c, (uint32_t)num(c, PCCX_ATTR_KV_VIEW_ROW, 0), num(c, PCCX_ATTR_KV_VIEW_CAPACITY, 0), 1u, PCCX_ATTR_KV_VIEW_CHUNK,
+                   PCCX_ATTR_KV_VIEW_PORTS);
 }
 
+/* Notes bytes a raw writer wrote: merged with an overlapping or adjacent range of the operand, else
+ * a new range (when the list is full, merged into the operand's last range). */
 static void dirty(C *c, uint32_t operand, uint64_t off, uint64_t bytes) {
+  pccx_dirty *last = NULL;
   for (uint32_t k = 0; k < c->n_dirty; k++) {
     pccx_dirty *d = &c->dirty[k];
     if (d->operand != operand) continue;
-    uint64_t lo = d->byte_off < off ? d->byte_off : off, hi = d->byte_off + d->bytes > off + bytes ? d->byte_off + d->bytes : off + bytes;
-    d->byte_off = lo;
-    d->bytes = hi - lo;
+    last = d;
+    if (off > d->byte_off + d->bytes || d->byte_off > off + bytes) continue;
+    break;
+  }
+  int touches = last && !(off > last->byte_off + last->bytes || last->byte_off > off + bytes);
+  if (!touches && c->n_dirty < PCCX_HOST_MAX_DIRTY) {
+    c->dirty[c->n_dirty++] = (pccx_dirty){operand, off, bytes};
     return;
   }
-  if (c->n_dirty < PCCX_HOST_MAX_DIRTY) c->dirty[c->n_dirty++] = (pccx_dirty){operand, off, bytes};
+  if (!last) return;
+  uint64_t lo = last->byte_off < off ? last->byte_off : off, hi = last->byte_off + last->bytes > off + bytes ? last->byte_off + last->bytes : off + bytes;
+  last->byte_off = lo;
+  last->bytes = hi - lo;
 }
 
+${KV_TILES}
 static pccx_status op_kv_write(C *c) {
   uint32_t row = (uint32_t)num(c, PCCX_ATTR_KV_WRITE_ROW, 0);
   double capacity = num(c, PCCX_ATTR_KV_WRITE_CAPACITY, 0);
@@ -113,14 +141,13 @@ static pccx_status op_kv_write(C *c) {
       free(x);
     }
   } else if (format == PCCX_ATTR_KV_WRITE_FORMAT_INT4_TILES) {
-    /* The INT4 KV-tile layout is being reworked in codegen and the simulator (chunk, ports,
-     * vParts attributes); the driver refuses it rather than write a layout nobody reads. */
-    return err(c, PCCX_ERR_UNSUPPORTED, "the int4_tiles KV format is not implemented in the C driver yet");
+    s = kv_write_tiles(c, slot, row);
+    if (s != PCCX_OK) return s;
   } else {
     return err(c, PCCX_ERR_HOST_OP, "unknown format %d", format);
   }
   set_var(c, 1, slot);
-  return kv_length(c, row, capacity, 2u);
+  return kv_length(c, row, capacity, 2u, PCCX_ATTR_KV_WRITE_CHUNK, PCCX_ATTR_KV_WRITE_PORTS);
 }
 
 `;

@@ -47,10 +47,13 @@ static pccx_status feed(pccx_ctx *c, const int32_t *tokens, size_t n, int prompt
   if (dec < 0) return fail(c, PCCX_ERR_STATE, "the program has no decode segment");
   int seg = prompt && pre >= 0 ? pre : dec;
   uint32_t chunk = seg == pre && p->prefill_chunk ? p->prefill_chunk : 1u;
+  uint64_t max_pos = seg == pre ? p->segments[pre].max_pos : PCCX_NO_MAX_POS;
   for (size_t i = 0; i < n;) {
-    /* whole chunks through prefill; a tail shorter than a chunk token by token through decode
-     * (a partial chunk would leave the logits of its last, unused row: docs/program.md section 2) */
-    int full = seg == pre && n - i >= chunk;
+    /* whole chunks through prefill while the chunk's position is at most the segment's max_pos; a
+     * tail shorter than a chunk, and everything past max_pos, token by token through decode (the
+     * simulator's promptRuns; a partial chunk would leave the logits of its last, unused row, and a
+     * chunk past max_pos would wrap a shared sliding-window ring: docs/program.md section 2) */
+    int full = seg == pre && n - i >= chunk && c->pos <= max_pos;
     uint32_t k = full ? chunk : 1u;
     set_driver_vars(c, tokens + i, k);
     pccx_status s = run_segment(c, (uint32_t)(full ? seg : dec));

@@ -312,6 +312,7 @@ static pccx_status run_host(pccx_ctx *c, const step_state *ss, uint32_t gi) {
     }
     bytes[i] = pccx_span_bytes(o->dtype, v->span);
     v->avail = ss->in_off[i] <= r->bytes ? r->bytes - ss->in_off[i] : 0u;
+    v->region_off = ss->in_off[i];
     if (ss->in_off[i] > r->bytes || bytes[i] > r->bytes - ss->in_off[i]) {
       s = fail(c, PCCX_ERR_HOST_OP, "step %u: host operand %u (bytes %llu..%llu) is outside region %s (%llu bytes)", gi, i,
                (unsigned long long)ss->in_off[i], (unsigned long long)(ss->in_off[i] + bytes[i]), r->name, (unsigned long long)r->bytes);
