@@ -2,6 +2,7 @@
 import { codegenSuite } from "./codegen.js";
 import { funcsimSuite } from "./funcsim.js";
 import { isaSuite } from "./isa.js";
+import { layoutSuite } from "./layout.js";
 import { quantSuite } from "./quant.js";
 import { safetensorsSuite } from "./safetensors.js";
 import { timingSuite } from "./timing.js";

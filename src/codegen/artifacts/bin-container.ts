@@ -11,6 +11,7 @@ import {
   HEADER_BYTES,
   MAGIC,
   NONE,
+  OLDER_RECORD_BYTES,
   SECTIONS,
   type SectionName,
   VERSION_MAJOR,
@@ -129,11 +130,15 @@ export class BinReader {
       if (!spec) continue; // a section a later minor version added: skipped
       if (this.sections.has(spec.name))
         throw this.fail("artifacts/bin-directory", d, `section ${spec.name} (id ${id}) appears twice`);
-      if (stride < spec.size || (spec.size === 1 ? stride !== 1 : stride % 4 !== 0)) {
+      const older = OLDER_RECORD_BYTES[spec.name] ?? [];
+      if (
+        (stride < spec.size && !older.includes(stride)) ||
+        (spec.size === 1 ? stride !== 1 : stride % 4 !== 0)
+      ) {
         throw this.fail(
           "artifacts/bin-directory",
           d + 4,
-          `section ${spec.name} records are ${stride} bytes; version 1 needs ${spec.size}`,
+          `section ${spec.name} records are ${stride} bytes; version 1 needs ${spec.size} or more${older.length ? ` (or ${older.join(", ")}, as an older minor version wrote)` : ""}`,
         );
       }
       const end = offset + n * stride;
@@ -160,6 +165,11 @@ export class BinReader {
 
   count(name: SectionName): number {
     return this.sections.get(name)!.count;
+  }
+
+  /** Record size of `name` in this file: fields past it are absent (an older minor version). */
+  stride(name: SectionName): number {
+    return this.sections.get(name)!.stride;
   }
 
   /** Byte offset of record `i` of `name` (the caller checks `i` against `count`). */

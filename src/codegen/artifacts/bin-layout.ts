@@ -1,5 +1,5 @@
 /**
- * The layout of program.bin, version 1.0 (specified byte by byte in docs/artifacts.md): a 64-byte
+ * The layout of program.bin, version 1.1 (specified byte by byte in docs/artifacts.md): a 64-byte
  * header, a directory of sections, then the sections, each 8-byte aligned. All integers are
  * little-endian; every record is fixed-size; a string is a u32 byte offset into the string table
  * (NUL-terminated UTF-8) and NONE (0xFFFFFFFF) means absent. The writer and the reader both take
@@ -8,7 +8,8 @@
 
 export const MAGIC = "PCCXPROG";
 export const VERSION_MAJOR = 1;
-export const VERSION_MINOR = 0;
+/** 1.1 grew the segment record from 16 to 32 bytes (max_pos); 1.0 files still read. */
+export const VERSION_MINOR = 1;
 export const HEADER_BYTES = 64;
 export const DIR_ENTRY_BYTES = 16;
 export const ALIGN = 8;
@@ -35,11 +36,11 @@ export const H = {
   context: 60,
 } as const;
 
-/** Sections, in file order; `size` is the record size in bytes of version 1.0. */
+/** Sections, in file order; `size` is the record size in bytes the writer uses (version 1.1). */
 export const SECTIONS = [
   { id: 1, name: "strings", size: 1 },
   { id: 2, name: "cvo_ext", size: 8 },
-  { id: 3, name: "segments", size: 16 },
+  { id: 3, name: "segments", size: 32 },
   { id: 4, name: "steps", size: 32 },
   { id: 5, name: "origins", size: 24 },
   { id: 6, name: "tensors", size: 4 },
@@ -56,8 +57,16 @@ export const SECTIONS = [
 
 export type SectionName = (typeof SECTIONS)[number]["name"];
 
+/**
+ * Record sizes of earlier minor versions that a reader accepts besides `size` and larger (the
+ * fields past such a stride are absent): 1.0 segments were 16 bytes, without max_pos.
+ */
+export const OLDER_RECORD_BYTES: Partial<Record<SectionName, readonly number[]>> = { segments: [16] };
+
 /** Record field offsets per section. */
-export const SEG = { name: 0, kind: 4, firstStep: 8, stepCount: 12 } as const;
+export const SEG = { name: 0, kind: 4, firstStep: 8, stepCount: 12, maxPos: 16, flags: 24 } as const;
+/** Segment flag: max_pos is present (version 1.1). */
+export const SEG_HAS_MAX_POS = 1;
 export const STEP = {
   kind: 0,
   a: 1,

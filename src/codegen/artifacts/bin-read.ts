@@ -9,7 +9,18 @@ import { type CompiledIsa, compiledIsa, decode, type IsaOptions, V002 } from "..
 import { formatPath } from "../../target/index.js";
 import type { NpuInstr, Origin, Program, Relocation, Segment, Step } from "../program.js";
 import { BinReader, type BinReadOptions } from "./bin-container.js";
-import { ALLOC, ALLOC_HAS_LIVE, CVO_EXT, DDR, H, NONE, SEG, STEP, VAR } from "./bin-layout.js";
+import {
+  ALLOC,
+  ALLOC_HAS_LIVE,
+  CVO_EXT,
+  DDR,
+  H,
+  NONE,
+  SEG,
+  SEG_HAS_MAX_POS,
+  STEP,
+  VAR,
+} from "./bin-layout.js";
 import { readHost, readOrigin, readReloc } from "./bin-records.js";
 import { fingerprintHash } from "./bin-write.js";
 import { programProblems } from "./check.js";
@@ -93,9 +104,10 @@ export function parseProgramBin(bytes: Uint8Array, opts: BinReadOptions = {}): P
         `segment ${name} starts at step ${first}; segments are contiguous so it must start at ${nextStep}`,
       );
     r.range("steps", first, n, o + SEG.stepCount);
+    const maxPos = readMaxPos(r, o);
     const steps: Step[] = [];
     for (let j = 0; j < n; j++) steps.push(readStep(r, r.rec("steps", first + j), origins, isa));
-    segments.push({ name, kind, steps });
+    segments.push({ name, kind, steps, ...(maxPos !== undefined ? { maxPos } : {}) });
     nextStep += n;
   }
   if (nextStep !== r.count("steps")) {
@@ -175,6 +187,20 @@ export function parseProgramBin(bytes: Uint8Array, opts: BinReadOptions = {}): P
     );
   }
   return { program, cvoExtensions, compilerVersion };
+}
+
+/** A segment's max_pos: absent in a 1.0 file (16-byte records) and when its flag is clear. */
+function readMaxPos(r: BinReader, o: number): number | undefined {
+  if (r.stride("segments") < SEG.flags + 8) return undefined;
+  const flags = r.u32(o + SEG.flags);
+  if (flags & ~SEG_HAS_MAX_POS)
+    throw r.fail("artifacts/bin-reserved", o + SEG.flags, "unknown segment flag bits");
+  r.zero(o + SEG.flags + 4, 4, "segment padding");
+  if (!(flags & SEG_HAS_MAX_POS)) {
+    r.zero(o + SEG.maxPos, 8, "max_pos of a segment without one");
+    return undefined;
+  }
+  return r.i64(o + SEG.maxPos);
 }
 
 function readStep(r: BinReader, o: number, origins: readonly Origin[], isa: IsaOptions): Step {

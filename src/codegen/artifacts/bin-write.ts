@@ -29,6 +29,7 @@ import {
   RELOC_HAS_MIN,
   SECTIONS,
   SEG,
+  SEG_HAS_MAX_POS,
   type SectionName,
   STEP,
   TERM,
@@ -198,6 +199,8 @@ export function encodeView(view: ProgramView): Uint8Array {
     rec.segments.u8(so + SEG.kind, code(SEGMENT_KINDS, seg.kind));
     rec.segments.u32(so + SEG.firstStep, rec.steps.count);
     rec.segments.u32(so + SEG.stepCount, seg.steps.length);
+    rec.segments.i64(so + SEG.maxPos, seg.maxPos ?? 0);
+    rec.segments.u32(so + SEG.flags, seg.maxPos !== undefined ? SEG_HAS_MAX_POS : 0);
     for (const [j, step] of seg.steps.entries()) {
       const r = rec.steps;
       const o = r.add();

@@ -112,6 +112,9 @@ export function programProblems(program: Program, isa: CompiledIsa): Problem[] {
     if (segByName.has(seg.name)) add(["segments", si, "name"], `segment name "${seg.name}" is used twice`);
     segByName.set(seg.name, si);
     text(seg.name, () => ["segments", si, "name"]);
+    // Any safe integer: codegen records a negative maxPos when a prefill chunk can never be replayed.
+    if (seg.maxPos !== undefined)
+      num(seg.maxPos, Number.isSafeInteger, "a position (a safe integer)", () => ["segments", si, "max_pos"]);
   }
 
   const regions = new Set<string>();

@@ -93,6 +93,7 @@ export function parseProgramJson(text: string, opts: ReadOptions = {}): ProgramF
     (seg, si): Segment => ({
       name: seg.name,
       kind: seg.kind,
+      ...(seg.max_pos !== undefined ? { maxPos: seg.max_pos } : {}),
       steps: seg.steps.map((s, j) => {
         const path: PathSeg[] = ["segments", si, "steps", j];
         if (s.index !== j)

@@ -94,6 +94,9 @@ export const StepJson = z.discriminatedUnion("kind", [NpuStepJson, DmaStepJson, 
 const SegmentJson = z.strictObject({
   name: text.min(1),
   kind: z.enum(SEGMENT_KINDS),
+  max_pos: i53
+    .optional()
+    .describe("prefill: the largest position the segment may be replayed at (docs/program.md §2)"),
   steps: z.array(StepJson),
 });
 

@@ -63,6 +63,7 @@ export function programJson(view: ProgramView): ProgramJson {
     segments: p.segments.map((seg, si) => ({
       name: seg.name,
       kind: seg.kind,
+      ...(seg.maxPos !== undefined ? { max_pos: seg.maxPos } : {}),
       steps: seg.steps.map((step, j) => stepJson(step, j, view.npu[si]![j])),
     })),
     relocations: p.relocations.map((r) => ({

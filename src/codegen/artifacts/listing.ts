@@ -114,7 +114,8 @@ export function listingText(view: ProgramView): string {
   }
 
   for (const [si, seg] of p.segments.entries()) {
-    out.push("", `segment ${seg.name} (${seg.kind}): ${seg.steps.length} steps`);
+    const maxPos = seg.maxPos !== undefined ? `, max pos ${seg.maxPos}` : "";
+    out.push("", `segment ${seg.name} (${seg.kind}${maxPos}): ${seg.steps.length} steps`);
     const w = String(Math.max(0, seg.steps.length - 1)).length;
     const rows = seg.steps.map((step, j) => {
       const ins = view.npu[si]![j];

@@ -209,7 +209,12 @@ export class FunctionalMachine {
       );
     }
     const region = s.ddr.at(step.region, step.offset, step.bytes, what);
-    if (step.bytes === 0) return undefined; // relocated to nothing: a no-op (docs/program.md §2)
+    if (step.bytes === 0) {
+      // Relocated to nothing: not issued (docs/program.md §2). A wait on its tag completes when the
+      // commands issued before it on its channel have completed, as a zero-length command would.
+      this.issued.push(this.zeroLengthMarker(step, ctx));
+      return undefined;
+    }
     const base = {
       seq: s.dmaSeq++,
       channel: step.port,
@@ -236,6 +241,19 @@ export class FunctionalMachine {
     const issued = { cmd, complete: () => cmd.filled === true };
     this.issued.push(issued);
     return issued;
+  }
+
+  private zeroLengthMarker(step: DmaStep, ctx: StepCtx): IssuedCommand {
+    const earlier = this.issued.filter((c) => c.cmd.channel === step.port);
+    const cmd = {
+      seq: this.state.dmaSeq - 1,
+      channel: step.port,
+      tag: step.tag,
+      step: ctx.step,
+      off: step.offset,
+      len: 0,
+    } as unknown as Command;
+    return { cmd, complete: () => earlier.every((c) => c.complete()) };
   }
 
   private waitOn(step: WaitStep): void {

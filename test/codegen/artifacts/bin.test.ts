@@ -58,7 +58,7 @@ describe("program.bin layout", () => {
   it("starts with the documented header", () => {
     const v = dv(bin);
     expect(new TextDecoder().decode(bin.subarray(0, 8))).toBe("PCCXPROG");
-    expect([v.getUint16(8, true), v.getUint16(10, true), v.getUint32(12, true)]).toEqual([1, 0, 64]);
+    expect([v.getUint16(8, true), v.getUint16(10, true), v.getUint32(12, true)]).toEqual([1, 1, 64]);
     expect(v.getUint32(16, true)).toBe(bin.length);
     expect(v.getUint32(20, true)).toBe(BIN_SECTIONS.length);
     expect([...bin.subarray(24, 32)]).toEqual([0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef]);
@@ -92,6 +92,30 @@ describe("program.bin layout", () => {
     expect(section(bin, "ddr").count).toBe(6);
     // origins are deduplicated: 22 steps share 9 distinct origins
     expect(section(bin, "origins").count).toBe(9);
+  });
+
+  it("holds a segment as name, kind, first step, step count, max_pos and flags (32 bytes)", () => {
+    const segs = section(bin, "segments");
+    const v = dv(bin);
+    const rec = (i: number) => {
+      const o = segs.offset + i * 32;
+      return [
+        v.getUint8(o + 4),
+        v.getUint32(o + 8, true),
+        v.getUint32(o + 12, true),
+        v.getBigInt64(o + 16, true),
+        v.getUint32(o + 24, true),
+        v.getUint32(o + 28, true),
+      ];
+    };
+    expect(segs.size).toBe(32);
+    expect(rec(0)).toEqual([0, 0, 4, 0n, 0, 0]); // load: no max_pos
+    expect(rec(1)).toEqual([1, 4, 3, 4032n, 1, 0]); // prefill: max_pos 4032, flag bit 0
+    expect(rec(2)).toEqual([2, 7, 15, 0n, 0, 0]);
+    const neg = { ...FIXTURE, segments: FIXTURE.segments.map((s) => ({ ...s, maxPos: -5 })) };
+    const nb = encodeProgramBin(neg);
+    expect(dv(nb).getBigInt64(section(nb, "segments").offset + 16, true)).toBe(-5n);
+    expect(readProgramBin(nb)).toEqual(neg);
   });
 
   it("holds an NPU step as kind, opcode, origin and the raw word (what a C reader sees)", () => {
@@ -234,6 +258,22 @@ describe("readProgramBin", () => {
       "artifacts/bin-reserved",
     ],
     [
+      "unknown segment flag bits",
+      () => patched((_, b) => (b[section(bin, "segments").offset + 24] = 2)),
+      "artifacts/bin-reserved",
+    ],
+    [
+      "a max_pos without its flag",
+      () => patched((_, b) => (b[section(bin, "segments").offset + 16] = 7)),
+      "artifacts/bin-reserved",
+    ],
+    [
+      "a segment record size of neither version 1.0 nor 1.1",
+      () => patched((v) => v.setUint32(64 + 2 * 16 + 4, 24, true)),
+      "artifacts/bin-directory",
+      64 + 2 * 16 + 4,
+    ],
+    [
       "relocation of a missing step",
       () => patched((v) => v.setUint32(section(bin, "relocs").offset + 4, 40, true)),
       "artifacts/bin-bounds",
@@ -270,6 +310,22 @@ describe("readProgramBin", () => {
     for (let i = 0; i < n; i++) v.setUint32(64 + i * 16 + 12, v.getUint32(64 + i * 16 + 12, true) + 16, true);
     for (const [k, x] of [99, 8, 0, b.length].entries()) v.setUint32(dirEnd + k * 4, x, true);
     expect(readProgramBin(resign(b))).toEqual(FIXTURE);
+  });
+
+  it("reads a version 1.0 file (16-byte segment records, no max_pos)", () => {
+    const b = bin.slice();
+    const v = dv(b);
+    const segs = section(bin, "segments");
+    // 1.0 segment records are the first 16 bytes of 1.1's; the rest of the old section is a gap
+    const old = new Uint8Array(segs.count * 32);
+    for (let i = 0; i < segs.count; i++)
+      old.set(bin.subarray(segs.offset + i * 32, segs.offset + i * 32 + 16), i * 16);
+    b.set(old, segs.offset);
+    v.setUint32(64 + 2 * 16 + 4, 16, true);
+    v.setUint16(10, 0, true);
+    const { maxPos: _, ...prefill } = FIXTURE.segments[1]!;
+    const want = { ...FIXTURE, segments: [FIXTURE.segments[0]!, prefill, FIXTURE.segments[2]!] };
+    expect(readProgramBin(resign(b))).toEqual(want);
   });
 
   it("rejects a section listed twice", () => {

@@ -1,7 +1,8 @@
 /**
- * A small but complete hand-made Program: a load segment of MEMSETs, a prefill segment with a GEMM,
- * and a decode segment with DMA, MEMCPY, GEMV, CVO, host and wait steps, relocations on instruction
- * fields, DMA fields and a host operand, variables, allocations and DDR regions.
+ * A small but complete hand-made Program with a context: a load segment of MEMSETs, a prefill segment
+ * (with a maxPos) with a GEMM, and a decode segment with DMA, MEMCPY, GEMV, CVO, host (operand rows
+ * and blocks) and wait steps, relocations on instruction fields, DMA fields and a host operand,
+ * variables, allocations and DDR regions.
  */
 import type { NpuInstr, Origin, Program, Step } from "../../../src/codegen/program.js";
 
@@ -60,6 +61,7 @@ export const FIXTURE: Program = {
     {
       name: "prefill",
       kind: "prefill",
+      maxPos: 4032,
       steps: [
         { kind: "dma", port: "hp0", region: "weights_hp0", offset: 0, bytes: 2048, tag: 7, origin: qProj },
         npu(

@@ -1,7 +1,9 @@
 /**
  * Test helpers for src/codegen/artifacts: a fast-check arbitrary of complete, consistent Programs
  * (every step kind, NPU instructions drawn from the ISA table and normalised through the codec,
- * relocations on relocatable fields, allocations with live ranges), temp dirs, and the in-process CLI.
+ * relocations on relocatable fields, allocations with live ranges, and every optional field of the
+ * model present or absent: context, segment maxPos, operand rows and blocks), temp dirs, and the
+ * in-process CLI.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -137,6 +139,12 @@ function stepArb(regions: readonly string[]): fc.Arbitrary<Step> {
   );
 }
 
+/** Segment.maxPos: codegen may record a negative one (a prefill chunk that can never be replayed). */
+const maxPosArb = fc.oneof(
+  fc.integer({ min: -64, max: 1 << 20 }),
+  fc.constantFrom(Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER),
+);
+
 const VAR_NAMES = ["pos", "token", "kv_len[0]", "kv_slot[3]", "expert[1][0]"];
 
 /** A complete, consistent program. */
@@ -167,11 +175,14 @@ export const programArb: fc.Arbitrary<Program> = fc
     const regions = ddr.map((d) => d.name);
     const segments = fc.tuple(
       ...segNames.map((n) =>
-        fc.record({
-          name: fc.constant(n),
-          kind: fc.constantFrom("load", "prefill", "decode" as const),
-          steps: fc.array(stepArb(regions), { maxLength: 8 }),
-        }),
+        fc
+          .record({
+            name: fc.constant(n),
+            kind: fc.constantFrom("load", "prefill", "decode" as const),
+            steps: fc.array(stepArb(regions), { maxLength: 8 }),
+            maxPos: fc.option(maxPosArb, { nil: undefined }),
+          })
+          .map(compact),
       ),
     );
     return fc.record({

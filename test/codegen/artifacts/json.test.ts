@@ -97,6 +97,16 @@ describe("program.json writer", () => {
     expect(d[13].on).toEqual({ kind: "host" });
   });
 
+  it("writes a segment's max_pos after its kind, and only when the segment has one", () => {
+    expect(json.segments.map((s: Json) => Object.keys(s))).toEqual([
+      ["name", "kind", "steps"],
+      ["name", "kind", "max_pos", "steps"],
+      ["name", "kind", "steps"],
+    ]);
+    expect(json.segments[1].max_pos).toBe(4032);
+    expect(text).toContain('"kind": "prefill",\n      "max_pos": 4032,\n');
+  });
+
   it("lists every NPU word again as instructions, in program order", () => {
     expect(json.instructions).toHaveLength(10);
     expect(json.instructions[0]).toEqual({
@@ -248,6 +258,18 @@ describe("readProgramJson", () => {
     expect(e.at?.jsonPath).toBe("$.segments[2].steps[4].port");
     const neg = errorOf(() => readProgramJson(edited((j) => (j.ddr[0].bytes = -1))));
     expect(neg.at?.jsonPath).toBe("$.ddr[0].bytes");
+    const pos = errorOf(() => readProgramJson(edited((j) => (j.segments[1].max_pos = 4.5))));
+    expect(pos.code).toBe("artifacts/program-json");
+    expect(pos.at?.jsonPath).toBe("$.segments[1].max_pos");
+  });
+
+  it("reads max_pos, a negative one too (a chunk that can never be replayed), and its absence", () => {
+    expect(readProgramJson(text).segments.map((s) => s.maxPos)).toEqual([undefined, 4032, undefined]);
+    expect(readProgramJson(text).segments[0]).not.toHaveProperty("maxPos");
+    expect(readProgramJson(edited((j) => (j.segments[1].max_pos = -3))).segments[1]!.maxPos).toBe(-3);
+    expect(readProgramJson(edited((j) => delete j.segments[1].max_pos)).segments[1]).not.toHaveProperty(
+      "maxPos",
+    );
   });
 
   it("rejects fields that disagree with word_hex", () => {

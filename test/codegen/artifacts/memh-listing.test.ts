@@ -66,7 +66,7 @@ describe("program.lst", () => {
 
   it("has one line per step under a header per segment", () => {
     expect(lines).toContain("segment load (load): 4 steps");
-    expect(lines).toContain("segment prefill (prefill): 3 steps");
+    expect(lines).toContain("segment prefill (prefill, max pos 4032): 3 steps");
     expect(decodeStart).toBeGreaterThan(0);
     const stepLines = lines.filter((l) => /^ {2}\s*\d+ {2}(npu|dma|host|wait) /.test(l));
     expect(stepLines).toHaveLength(22);

@@ -49,6 +49,13 @@ describe.each([
       console.warn(`skipped: codegen cannot compile tiny ${family} for ${targetName} yet: ${c}`);
       return ctx.skip();
     }
+    // the optional fields codegen adds are there, so the round trips below cover them
+    const operands = c.program.segments.flatMap((s) =>
+      s.steps.flatMap((st) => (st.kind === "host" ? [...st.inputs, ...st.outputs] : [])),
+    );
+    expect(c.program.context).toBeGreaterThan(0);
+    expect(c.program.segments.find((s) => s.kind === "prefill")?.maxPos).toBeTypeOf("number");
+    expect(operands.some((o) => o.rows !== undefined && o.blocks !== undefined)).toBe(true);
     const opts = { cvoExtensions: cvoExtensionsOf(c.target) };
     const files = renderProgramArtifacts(c.program, opts);
     const json = parseProgramJson(files.get("program.json") as string);

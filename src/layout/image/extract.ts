@@ -1,0 +1,322 @@
+/**
+ * Reading the rows of one tile (or table) out of the checkpoint in bounded memory: a band of stored
+ * rows is read with one positional read and kept while the next jobs need it (column tiles of the
+ * same rows, the other port's half), then each job gathers its rows × column range into a fresh
+ * block the quantizer owns. BF16 goes to the workers as raw bits; FP8 / MXFP4 rows covering whole
+ * blocks go as such (dequantized on the workers); anything that needs arithmetic first (a folded
+ * norm, a transpose of non-BF16 data, a column slice of pre-quantized data) is made float32 here.
+ */
+import { ExitCode, PccxError } from "../../diag/index.js";
+import { decodeToF32 } from "../../parser/safetensors/index.js";
+import { dequantFp8Rows, dequantMxfp4Rows, MXFP4_BLOCK, type RowBlock } from "../quant/index.js";
+import { type SourceTensor, storedGeometry, type WeightSource } from "./source.js";
+
+/** The logical rows × column range one job quantizes. */
+export interface JobRows {
+  /** Expert index of a stacked tensor (0 otherwise). */
+  readonly expert: number;
+  /** Logical [rows, cols] of one expert's matrix. */
+  readonly matrix: { readonly rows: number; readonly cols: number };
+  readonly transposed: boolean;
+  /** Logical rows first, first+step, … (n of them). */
+  readonly first: number;
+  readonly step: number;
+  readonly n: number;
+  readonly c0: number;
+  readonly kc: number;
+  /** Columns multiplied by these factors (folded norms), indexed by logical column. */
+  readonly colScale?: Float32Array;
+}
+
+type Band =
+  | { readonly kind: "u16"; readonly a: number; readonly b: number; readonly data: Uint16Array }
+  | { readonly kind: "f32"; readonly a: number; readonly b: number; readonly data: Float32Array }
+  | { readonly kind: "fp8"; readonly a: number; readonly b: number; readonly data: Uint8Array }
+  | {
+      readonly kind: "mxfp4";
+      readonly a: number;
+      readonly b: number;
+      readonly data: Uint8Array;
+      readonly scales: Uint8Array;
+    };
+
+const bug = (m: string) => new PccxError("layout/extract", ExitCode.INTERNAL, m);
+
+/** Reads and slices one checkpoint tensor; one band of stored rows cached at a time. */
+export class TensorReader {
+  readonly rows: number;
+  readonly k: number;
+  private band?: Band;
+  private scaleInv?: Float32Array;
+
+  constructor(
+    private readonly src: WeightSource,
+    readonly name: string,
+    readonly source: SourceTensor,
+    private readonly bandBytes: number,
+  ) {
+    const g = storedGeometry(source);
+    this.rows = g.rows;
+    this.k = g.k;
+  }
+
+  /** Bytes of one stored row in the checkpoint. */
+  rowBytes(): number {
+    const s = this.source;
+    if (s.kind === "mxfp4") return this.k / 2 + this.k / MXFP4_BLOCK;
+    return s.entry.byteLength / Math.max(1, this.rows);
+  }
+
+  /** Ensures stored rows [a, b) are in the band. */
+  private async ensure(a: number, b: number): Promise<Band> {
+    const cur = this.band;
+    if (cur && cur.a <= a && b <= cur.b) return cur;
+    const want = Math.max(b - a, Math.floor(this.bandBytes / Math.max(1, this.rowBytes())));
+    const end = Math.min(this.rows, a + want);
+    this.band = await this.load(a, Math.max(end, b));
+    return this.band;
+  }
+
+  private async load(a: number, b: number): Promise<Band> {
+    const s = this.source;
+    const k = this.k;
+    if (s.kind === "mxfp4") {
+      const data = await this.src.readBytes(s.blocks.name, (a * k) / 2, ((b - a) * k) / 2);
+      const scales = await this.src.readBytes(
+        s.scales.name,
+        (a * k) / MXFP4_BLOCK,
+        ((b - a) * k) / MXFP4_BLOCK,
+      );
+      return { kind: "mxfp4", a, b, data, scales };
+    }
+    const per = s.entry.byteLength / Math.max(1, this.rows) / k;
+    const raw = ownAligned(await this.src.readBytes(s.entry.name, a * k * per, (b - a) * k * per));
+    if (s.kind === "fp8") {
+      this.scaleInv ??= await this.readScaleInv(s);
+      return { kind: "fp8", a, b, data: raw };
+    }
+    if (s.entry.dtype === "BF16")
+      return { kind: "u16", a, b, data: new Uint16Array(raw.buffer, raw.byteOffset, raw.length / 2) };
+    if (s.entry.dtype === "F32")
+      return { kind: "f32", a, b, data: new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4) };
+    const data = new Float32Array((b - a) * k);
+    decodeToF32(s.entry.dtype, raw, data.length, data);
+    return { kind: "f32", a, b, data };
+  }
+
+  private async readScaleInv(s: Extract<SourceTensor, { kind: "fp8" }>): Promise<Float32Array> {
+    const raw = await this.src.readBytes(s.scale.name);
+    const n = s.scale.shape.reduce((p, d) => p * d, 1);
+    const out = new Float32Array(n);
+    decodeToF32(s.scale.dtype, raw, n, out);
+    return out;
+  }
+
+  /** Stored rows [a, b) as float32 (dequantized), for scans and the float paths. */
+  async storedRowsF32(a: number, b: number): Promise<Float32Array> {
+    const band = await this.ensure(a, b);
+    return this.bandF32(band, a, b);
+  }
+
+  private bandF32(band: Band, a: number, b: number): Float32Array {
+    const k = this.k;
+    const off = (a - band.a) * k;
+    const n = (b - a) * k;
+    switch (band.kind) {
+      case "f32":
+        return band.data.slice(off, off + n);
+      case "u16": {
+        const out = new Float32Array(n);
+        widenBf16(band.data, off, new Uint32Array(out.buffer), 0, n);
+        return out;
+      }
+      case "fp8": {
+        const s = this.source as Extract<SourceTensor, { kind: "fp8" }>;
+        return dequantFp8Rows({
+          data: band.data.subarray(off, off + n),
+          k,
+          firstRow: a,
+          scaleInv: this.scaleInv!,
+          blockSize: s.blockSize,
+          tensor: this.name,
+        });
+      }
+      case "mxfp4":
+        return dequantMxfp4Rows({
+          blocks: band.data.subarray(off / 2, (off + n) / 2),
+          scales: band.scales.subarray(off / MXFP4_BLOCK, (off + n) / MXFP4_BLOCK),
+          k,
+          tensor: this.name,
+        });
+    }
+  }
+
+  /** The job's rows as a block the quantizer owns (fresh buffers). */
+  async block(j: JobRows): Promise<RowBlock> {
+    if (j.n <= 0 || j.kc <= 0) throw bug(`empty job on ${this.name}`);
+    const { rows: R, cols: C } = j.matrix;
+    const storedK = j.transposed ? R : C;
+    if (storedK !== this.k && !(this.source.kind === "mxfp4" && C === this.k)) {
+      throw bug(`${this.name}: stored rows of ${this.k} do not fit a [${R}, ${C}] matrix`);
+    }
+    if (j.transposed && this.source.kind !== "mxfp4") return this.transposedBlock(j);
+    const first = j.expert * R + j.first;
+    const last = j.expert * R + j.first + (j.n - 1) * j.step;
+    const fast = j.colScale === undefined;
+    const direct = this.directRows(j, first);
+    if (fast && direct) return direct;
+    const band = await this.ensure(first, last + 1);
+    if (fast && band.kind === "u16")
+      return { kind: "bf16", bits: this.gatherU16(band.data, band.a, first, j) };
+    if (fast && band.kind === "fp8" && j.c0 === 0 && j.kc === this.k && j.step === 1) {
+      const s = this.source as Extract<SourceTensor, { kind: "fp8" }>;
+      const off = (first - band.a) * this.k;
+      return {
+        kind: "fp8-e4m3",
+        data: band.data.slice(off, off + j.n * this.k),
+        scaleInv: this.scaleInv!,
+        blockSize: s.blockSize,
+      };
+    }
+    if (
+      fast &&
+      band.kind === "mxfp4" &&
+      j.step === 1 &&
+      j.c0 % MXFP4_BLOCK === 0 &&
+      j.kc % MXFP4_BLOCK === 0
+    ) {
+      return this.mxfp4Block(band, first, j);
+    }
+    const out = new Float32Array(j.n * j.kc);
+    const f = j.colScale?.subarray(j.c0, j.c0 + j.kc);
+    if (band.kind === "u16" && f) {
+      // Folded BF16 (the common case): widen one row into an L1-resident scratch, then scale.
+      for (let i = 0; i < j.n; i++)
+        widenScaled(band.data, (first + i * j.step - band.a) * this.k + j.c0, f, out, i * j.kc);
+      return out;
+    }
+    for (let i = 0; i < j.n; i++) {
+      const r = first + i * j.step;
+      const o = (r - band.a) * this.k + j.c0;
+      if (band.kind === "u16") {
+        widenBf16(band.data, o, new Uint32Array(out.buffer), i * j.kc, j.kc);
+      } else if (band.kind === "f32") {
+        out.set(band.data.subarray(o, o + j.kc), i * j.kc);
+      } else {
+        out.set(this.bandF32(band, r, r + 1).subarray(j.c0, j.c0 + j.kc), i * j.kc);
+      }
+    }
+    scaleColumns(out, j);
+    return out;
+  }
+
+  /**
+   * Whole contiguous BF16/F32 rows outside the cached band are read straight into the block's own
+   * buffer: no band, no copy (most projections are tiled with K whole).
+   */
+  private directRows(j: JobRows, first: number): Promise<RowBlock> | undefined {
+    const s = this.source;
+    if (s.kind !== "float" || j.step !== 1 || j.c0 !== 0 || j.kc !== this.k) return undefined;
+    if (s.entry.dtype !== "BF16" && s.entry.dtype !== "F32") return undefined;
+    const cur = this.band;
+    if (cur && cur.a <= first && first + j.n <= cur.b) return undefined;
+    const bytes = s.entry.dtype === "BF16" ? 2 : 4;
+    return this.src.readBytes(s.entry.name, first * this.k * bytes, j.n * this.k * bytes).then((raw) => {
+      const own = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw : raw.slice();
+      return bytes === 2
+        ? { kind: "bf16" as const, bits: new Uint16Array(own.buffer, 0, own.length / 2) }
+        : new Float32Array(own.buffer, 0, own.length / 4);
+    });
+  }
+
+  private gatherU16(data: Uint16Array, a: number, first: number, j: JobRows): Uint16Array {
+    const out = new Uint16Array(j.n * j.kc);
+    for (let i = 0; i < j.n; i++) {
+      const o = (first + i * j.step - a) * this.k + j.c0;
+      out.set(data.subarray(o, o + j.kc), i * j.kc);
+    }
+    return out;
+  }
+
+  private mxfp4Block(band: Extract<Band, { kind: "mxfp4" }>, first: number, j: JobRows): RowBlock {
+    const k = this.k;
+    const blocks = new Uint8Array((j.n * j.kc) / 2);
+    const scales = new Uint8Array((j.n * j.kc) / MXFP4_BLOCK);
+    for (let i = 0; i < j.n; i++) {
+      const r = first + i - band.a;
+      blocks.set(band.data.subarray((r * k + j.c0) / 2, (r * k + j.c0 + j.kc) / 2), (i * j.kc) / 2);
+      const s0 = (r * k + j.c0) / MXFP4_BLOCK;
+      scales.set(band.scales.subarray(s0, s0 + j.kc / MXFP4_BLOCK), (i * j.kc) / MXFP4_BLOCK);
+    }
+    return { kind: "mxfp4", blocks, scales };
+  }
+
+  /** Stored [E, in, out]: logical W[r][c] = stored[e·C + c][r]. */
+  private async transposedBlock(j: JobRows): Promise<RowBlock> {
+    const C = j.matrix.cols;
+    const a = j.expert * C + j.c0;
+    const band = await this.ensure(a, a + j.kc);
+    const base = (a - band.a) * this.k;
+    const k = this.k;
+    if (band.kind === "u16" && j.colScale === undefined) {
+      const bits = new Uint16Array(j.n * j.kc);
+      const data = band.data;
+      const { n, kc, first, step } = j;
+      for (let i = 0; i < n; i++) {
+        const r = first + i * step;
+        for (let c = 0; c < kc; c++) bits[i * kc + c] = data[base + c * k + r]!;
+      }
+      return { kind: "bf16", bits };
+    }
+    const rows =
+      band.kind === "f32" ? band.data.subarray(base, base + j.kc * k) : this.bandF32(band, a, a + j.kc);
+    const out = new Float32Array(j.n * j.kc);
+    for (let i = 0; i < j.n; i++) {
+      const r = j.first + i * j.step;
+      for (let c = 0; c < j.kc; c++) out[i * j.kc + c] = rows[c * k + r]!;
+    }
+    scaleColumns(out, j);
+    return out;
+  }
+}
+
+/** Typed-array views need an aligned offset; a source returning an odd sub-view is copied. */
+function ownAligned(b: Uint8Array): Uint8Array {
+  return b.byteOffset % 4 === 0 ? b : b.slice();
+}
+
+/** BF16 bits src[from, from+n) → float32 bits dst[at, at+n) (a monomorphic hot loop). */
+function widenBf16(src: Uint16Array, from: number, dst: Uint32Array, at: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[at + i] = src[from + i]! << 16;
+}
+
+let bf16Table: Float32Array | undefined;
+
+/** The float32 value of every BF16 bit pattern (256 KiB: stays in the L2 cache). */
+function bf16Values(): Float32Array {
+  if (!bf16Table) {
+    bf16Table = new Float32Array(65536);
+    const u = new Uint32Array(bf16Table.buffer);
+    for (let i = 0; i < 65536; i++) u[i] = i << 16;
+  }
+  return bf16Table;
+}
+
+/** out[at + c] = bf16(src[from + c]) · f[c]: one pass, the decode by table lookup. */
+function widenScaled(src: Uint16Array, from: number, f: Float32Array, out: Float32Array, at: number): void {
+  const table = bf16Values();
+  const n = f.length;
+  for (let c = 0; c < n; c++) out[at + c] = table[src[from + c]!]! * f[c]!;
+}
+
+/** W[:, c] *= factor[c] over the job's columns (a folded norm). */
+function scaleColumns(out: Float32Array, j: JobRows): void {
+  const f = j.colScale;
+  if (!f) return;
+  const { n, kc, c0 } = j;
+  const fs = f.subarray(c0, c0 + kc);
+  for (let i = 0; i < n; i++) {
+    const o = i * kc;
+    for (let c = 0; c < kc; c++) out[o + c] = out[o + c]! * fs[c]!;
+  }
+}
