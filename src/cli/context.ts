@@ -20,6 +20,8 @@ export interface CliContext {
   logger(opts: { quiet?: boolean; verbose?: boolean }): Logger;
   /** Print a machine-readable result on stdout. */
   json(value: unknown): void;
+  /** True once a command has printed its JSON result (an error then adds no second document). */
+  readonly jsonWritten: boolean;
 }
 
 export const processIo: CliIo = {
@@ -31,11 +33,18 @@ export const processIo: CliIo = {
 };
 
 export function makeContext(io: CliIo, env: Record<string, string | undefined>, cwd: string): CliContext {
+  let jsonWritten = false;
   return {
     io,
     env,
     cwd,
-    json: (v) => io.stdout(prettyJson(v)),
+    get jsonWritten() {
+      return jsonWritten;
+    },
+    json: (v) => {
+      jsonWritten = true;
+      io.stdout(prettyJson(v));
+    },
     logger: (opts) => new StderrLogger(io, opts.quiet ?? false, opts.verbose ?? false),
   };
 }

@@ -29,7 +29,7 @@ export async function main(
     await program.parseAsync([...argv], { from: "user" });
     return ExitCode.OK;
   } catch (e) {
-    return reportFailure(e, io, env, wantsJson);
+    return reportFailure(e, io, env, wantsJson && !ctx.jsonWritten);
   }
 }
 

@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { programJsonSchema } from "../../codegen/artifacts/index.js";
 import { usageError } from "../../diag/index.js";
 import { ledgerJsonSchema } from "../../features/index.js";
+import { budgetJsonSchema } from "../../pipeline/index.js";
 import { graphJsonSchema } from "../../resolver/graph/index.js";
 import { targetJsonSchema } from "../../target/index.js";
 import { prettyJson } from "../../util/json.js";
@@ -18,6 +19,7 @@ export const SCHEMAS: Readonly<Record<string, { describe: string; build: () => u
   graph: { describe: "the ModelGraph JSON dump (graph.json)", build: graphJsonSchema },
   ledger: { describe: "the feature ledger (ledger.json)", build: ledgerJsonSchema },
   program: { describe: "the compiled program (program.json)", build: programJsonSchema },
+  budget: { describe: "performance and size budgets (pccxc batch --budget)", build: budgetJsonSchema },
   report: { describe: "the compile/simulate report (report.json)", build: reportJsonSchema },
 };
 

@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { ExitCode, isPccxError } from "../../src/diag/index.js";
+import { MemoryLogger } from "../../src/diag/log.js";
+import { parseConfigText } from "../../src/parser/index.js";
+import {
+  choicesOf,
+  groupSizeOf,
+  kvDtypeOf,
+  positiveInt,
+  stageOf,
+  validateModeOf,
+} from "../../src/pipeline/option-values.js";
+import { contextChoice, NoteLog, parseContexts } from "../../src/pipeline/settings.js";
+import { loadTarget } from "../../src/target/index.js";
+
+function usage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (isPccxError(e)) {
+      expect(e.exitCode).toBe(ExitCode.USAGE);
+      return e.message;
+    }
+    throw e;
+  }
+  throw new Error("expected a usage error");
+}
+
+const config = (maxPos: number) =>
+  parseConfigText(
+    JSON.stringify({
+      model_type: "llama",
+      architectures: ["LlamaForCausalLM"],
+      hidden_size: 64,
+      intermediate_size: 128,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      vocab_size: 256,
+      max_position_embeddings: maxPos,
+      rms_norm_eps: 1e-5,
+    }),
+    "config.json",
+  );
+
+describe("option values", () => {
+  it("parses group sizes, per-row included, and rejects others with the accepted list", () => {
+    expect(groupSizeOf("per-row")).toBe(0);
+    expect(groupSizeOf("0")).toBe(0);
+    expect(groupSizeOf("64")).toBe(64);
+    expect(groupSizeOf(undefined)).toBeUndefined();
+    expect(usage(() => groupSizeOf("48"))).toContain("--group-size 48");
+  });
+
+  it("parses KV dtypes, stages, validate modes and positive integers", () => {
+    expect(kvDtypeOf("int4")).toBe("int4");
+    expect(usage(() => kvDtypeOf("fp8"))).toContain("--kv-dtype fp8");
+    expect(stageOf("layout")).toBe("layout");
+    expect(usage(() => stageOf("quantize"))).toContain("not a stage");
+    expect(validateModeOf("off")).toBe("off");
+    expect(usage(() => validateModeOf("maybe"))).toContain("--validate maybe");
+    expect(positiveInt("--context", "4096")).toBe(4096);
+    expect(usage(() => positiveInt("--context", "0"))).toContain("positive integer");
+    expect(usage(() => positiveInt("--context", "4k"))).toContain('"4k"');
+  });
+
+  it("turns raw options into compile choices and refuses two targets for a compile", () => {
+    const c = choicesOf({
+      target: ["kv260-v002"],
+      groupSize: "32",
+      context: "2048",
+      kvDtype: "int4",
+      set: ["ddr.efficiency=0.85"],
+    });
+    expect(c).toEqual({
+      target: "kv260-v002",
+      groupSize: 32,
+      context: 2048,
+      kvDtype: "int4",
+      targetOverrides: ["ddr.efficiency=0.85"],
+    });
+    expect(usage(() => choicesOf({ target: ["a", "b"] }))).toContain("more than once");
+  });
+
+  it("parses --contexts, sorted and deduplicated", () => {
+    expect(parseContexts("8192, 1024,4096,1024")).toEqual([1024, 4096, 8192]);
+    expect(usage(() => parseContexts("1024,,4096"))).toContain("--contexts");
+  });
+});
+
+describe("defaulted values", () => {
+  const target = loadTarget("kv260-v002");
+  const ring = target.file.numeric.kv_cache.ring_capacity_tokens;
+
+  it("defaults the context to min(max_position_embeddings, the target's ring capacity) and says why", () => {
+    const log = new MemoryLogger();
+    const notes = new NoteLog(log);
+    expect(contextChoice({}, config(ring * 4), target, notes)).toBe(ring);
+    expect(contextChoice({}, config(512), target, new NoteLog(new MemoryLogger()))).toBe(512);
+    expect(log.lines).toEqual([
+      `info: context: ${ring} (default: min(max_position_embeddings ${ring * 4}, kv260-v002 numeric.kv_cache.ring_capacity_tokens ${ring}))`,
+    ]);
+  });
+
+  it("logs each defaulted value once and not at all when the user gave it", () => {
+    const log = new MemoryLogger();
+    const notes = new NoteLog(log);
+    contextChoice({}, config(1024), target, notes);
+    contextChoice({}, config(1024), target, notes);
+    expect(contextChoice({ context: 77 }, config(1024), target, notes)).toBe(77);
+    expect(log.lines).toHaveLength(1);
+    expect(notes.all.map((n) => n.name)).toEqual(["context"]);
+    const quiet = new MemoryLogger();
+    contextChoice({ context: 100 }, config(1024), target, new NoteLog(quiet));
+    expect(quiet.lines).toEqual([]);
+  });
+});
