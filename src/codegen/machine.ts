@@ -4,7 +4,7 @@
  * Nothing in codegen states a hardware number; it asks the Machine.
  */
 import { unsupported } from "../diag/index.js";
-import type { IsaOptions } from "../isa/index.js";
+import { compiledIsa, type IsaOptions } from "../isa/index.js";
 import type { Target } from "../target/index.js";
 import type { DmaPort } from "./program.js";
 
@@ -33,6 +33,7 @@ export interface Machine {
   readonly gemvMaxRows: number;
   /** Rows of a stream tile: min(maxK, gemvMaxRows), so decode and prefill tiles coincide. */
   readonly tileRows: number;
+  /** Longest CVO `length`: the target's SFU limit, capped by the ISA field's width. */
   readonly cvoMaxLength: number;
   readonly constEntries: number;
   readonly constValueMax: number;
@@ -102,6 +103,9 @@ export function machineOf(target: Target): Machine {
     if (!b) throw unsupported("codegen/target-const", `target ${f.name} has no ${name} constant bank`);
     return b.code;
   };
+  const isaOptions: IsaOptions = Object.keys(ext).length ? { cvoExtensions: ext } : {};
+  const lengthField = compiledIsa(isaOptions).byMnemonic.get("CVO")?.fieldByName.get("length");
+  const cvoMaxLength = Math.min(f.l2.cvo_max_length_elements, lengthField?.limit ?? Number.POSITIVE_INFINITY);
   const usable = d.l2.usable_end_word;
   const maxK = d.gemv.max_k_per_instruction;
   return {
@@ -114,7 +118,7 @@ export function machineOf(target: Target): Machine {
     maxK,
     gemvMaxRows: d.gemv.max_rows_per_call,
     tileRows: Math.min(maxK, d.gemv.max_rows_per_call),
-    cvoMaxLength: f.l2.cvo_max_length_elements,
+    cvoMaxLength,
     constEntries: f.const_cache.entries_per_bank,
     constValueMax: d.const_cache.value_max,
     bankCode: { fmap_shape: bank("fmap_shape"), weight_shape: bank("weight_shape") },
@@ -128,7 +132,7 @@ export function machineOf(target: Target): Machine {
     maxOutstanding: f.datamover.max_outstanding_commands,
     cvo,
     cvoExtensions: ext,
-    isaOptions: Object.keys(ext).length ? { cvoExtensions: ext } : {},
+    isaOptions,
     memcpyDirections: new Set(f.memcpy.directions),
     asyncSupported: f.control.async_supported,
     activationBytes: d.numeric.activation_bytes,

@@ -6,11 +6,7 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 describe("--json output", () => {
   it("is one JSON document even when the command fails after printing its result", async () => {
-    const r = await runCli(
-      ["plan", "examples/configs/Qwen__Qwen2.5-7B", "--strict", "--json"],
-      {},
-      ROOT,
-    );
+    const r = await runCli(["plan", "examples/configs/Qwen__Qwen2.5-7B", "--strict", "--json"], {}, ROOT);
     expect(r.code).not.toBe(0);
     const doc = JSON.parse(r.stdout); // throws if a second document follows
     expect(doc).not.toHaveProperty("error");

@@ -14,6 +14,7 @@ import type { CodegenOptions } from "../options.js";
 import type { HostOperand, Origin } from "../program.js";
 import { type Registry, rx } from "../registry.js";
 import { blockWidths, hostBytes, hostOperandOf, type LValue, placeValue } from "../values.js";
+import { splitCvo } from "./cvo-split.js";
 import type { PlanInfo } from "./plan-info.js";
 
 export interface HostBuf {
@@ -305,6 +306,11 @@ export class Lower {
     this.copy(this.constAddr(value), at, 1, label);
   }
 
+  /**
+   * One SFU call; longer than one instruction takes, it becomes several (see cvo-split.ts). A split
+   * SCALE gets its scalar into the word before each piece's vector: that word is saved to a scratch
+   * word, overwritten with the scalar (from `src`), and restored after the piece.
+   */
   cvo(
     func: string,
     src: L2Addr,
@@ -313,20 +319,32 @@ export class Lower {
     label: string,
     flags: { subEmax?: boolean; recipScale?: boolean; accm?: boolean; intent?: string } = {},
   ): void {
-    if (!this.m.cvo.has(func)) throw internalError(`target has no CVO ${func}`);
-    if (typeof length === "number" && length > this.m.cvoMaxLength)
-      throw internalError(`CVO ${func} length ${length} exceeds ${this.m.cvoMaxLength}`);
-    this.push({
-      kind: "cvo",
-      func,
-      src,
-      dst,
-      length,
-      ...(flags.subEmax ? { subEmax: true } : {}),
-      ...(flags.recipScale ? { recipScale: true } : {}),
-      ...(flags.accm ? { accm: true } : {}),
-      ...(flags.intent ? { intent: flags.intent } : {}),
-      origin: this.origin(label),
+    const fn = this.m.cvo.get(func);
+    if (!fn) throw internalError(`target has no CVO ${func}`);
+    const pieces = splitCvo(this.m, func, fn.operands, length, flags.accm === true);
+    const split = pieces.length > 1;
+    const saved = split && fn.operands === "scalar_first" ? this.buf(`${label} scalar save`, 1) : undefined;
+    pieces.forEach((p, k) => {
+      const at = (a: L2Addr): L2Addr => ({ buf: a.buf, word: a.word + p.word });
+      const lbl = split ? `${label} [${k + 1}/${pieces.length}]` : label;
+      const scalarWord = saved && k > 0 ? at(src) : undefined;
+      if (saved && scalarWord) {
+        this.copy(scalarWord, { buf: saved, word: 0 }, 1, `${lbl} save`);
+        this.copy(src, scalarWord, 1, `${lbl} scalar`);
+      }
+      this.push({
+        kind: "cvo",
+        func,
+        src: at(src),
+        dst: fn.operands === "reduce" ? dst : at(dst),
+        length: p.length,
+        ...(flags.subEmax ? { subEmax: true } : {}),
+        ...(flags.recipScale ? { recipScale: true } : {}),
+        ...(p.accm ? { accm: true } : {}),
+        ...(flags.intent ? { intent: flags.intent } : {}),
+        origin: this.origin(lbl),
+      });
+      if (saved && scalarWord) this.copy({ buf: saved, word: 0 }, scalarWord, 1, `${lbl} restore`);
     });
   }
 

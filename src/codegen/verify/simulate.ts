@@ -101,6 +101,8 @@ export function simulateSegment(
   const dmaConsumers = new Map<Dma, number>();
   const hostInit = new IntervalSet();
   let emaxDefined = false;
+  /** The previous NPU instruction was a sub_emax CVO: the next one may continue the same softmax. */
+  let emaxPiece = false;
   const seen = new Set<string>();
   const err = (code: string, msg: string, i: number) => {
     const key = `${code}@${i}`;
@@ -190,6 +192,8 @@ export function simulateSegment(
       const f = s.instr.fields as Record<string, number | string | Record<string, number>>;
       const n = (name: string) => value(s, i, name, f[name] as number);
       const op = s.instr.opcode;
+      const prevEmaxPiece = emaxPiece;
+      emaxPiece = false;
       if (op === "MEMSET") {
         consts.set(`${n("dest_cache")}:${n("dest_addr")}`, {
           a: n("a_value"),
@@ -202,7 +206,7 @@ export function simulateSegment(
         return;
       }
       if (op === "GEMV" || op === "GEMM") gemv(s, i, op, f, n);
-      else if (op === "CVO") cvo(s, i, f, n);
+      else if (op === "CVO") cvo(s, i, f, n, prevEmaxPiece);
       else if (op === "MEMCPY") memcpy(s, i, f, n);
       return;
     }
@@ -317,12 +321,25 @@ export function simulateSegment(
     });
   }
 
-  function cvo(s: Step, i: number, f: Record<string, unknown>, n: (k: string) => number): void {
+  function cvo(
+    s: Step,
+    i: number,
+    f: Record<string, unknown>,
+    n: (k: string) => number,
+    continuesSoftmax: boolean,
+  ): void {
     const fn = m.cvo.get(String(f.cvo_func));
     if (!fn) return;
     const len = n("length");
     const flags = f.flags as Record<string, number>;
     if (len > m.cvoMaxLength) err("verify/shape", `${label(s)} length ${len} exceeds ${m.cvoMaxLength}`, i);
+    // Consecutive sub_emax CVOs are the pieces of one split EXP: they share the e_max (program.md §4.1).
+    if (flags.sub_emax) {
+      emaxPiece = true;
+      if (!emaxDefined && !continuesSoftmax)
+        err("verify/emax", `${label(s)} subtracts e_max, but no findemax GEMV ran since the last softmax`, i);
+      emaxDefined = false;
+    }
     if (len <= 0) return;
     const w = ceilDiv(len, m.elemsPerWord);
     const src = n("src_addr");
@@ -340,11 +357,6 @@ export function simulateSegment(
       read(s, i, r, "its input");
     }
     checkRange(s, i, "cvo", dw);
-    if (flags.sub_emax) {
-      if (!emaxDefined)
-        err("verify/emax", `${label(s)} subtracts e_max, but no findemax GEMV ran since the last softmax`, i);
-      emaxDefined = false;
-    }
     write(s, i, dw);
     if (n("async") === 1) asyncPending.push({ step: i, reads, writes: [dw] });
   }
