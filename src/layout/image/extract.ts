@@ -15,9 +15,12 @@ import { type SourceTensor, storedGeometry, type WeightSource } from "./source.j
 export interface JobRows {
   /** Expert index of a stacked tensor (0 otherwise). */
   readonly expert: number;
-  /** Logical [rows, cols] of one expert's matrix. */
+  /** The [rows, cols] matrix the job indexes, one expert's (the stored one, transposed or not). */
   readonly matrix: { readonly rows: number; readonly cols: number };
+  /** `matrix` is the stored matrix transposed: W[r][c] = stored[e·cols + c][r]. */
   readonly transposed: boolean;
+  /** `matrix` is the logical [out, in] matrix transposed: `colScale` then scales its rows. */
+  readonly flipped?: boolean;
   /** Logical rows first, first+step, … (n of them). */
   readonly first: number;
   readonly step: number;
@@ -159,6 +162,7 @@ export class TensorReader {
     if (storedK !== this.k && !(this.source.kind === "mxfp4" && C === this.k)) {
       throw bug(`${this.name}: stored rows of ${this.k} do not fit a [${R}, ${C}] matrix`);
     }
+    if (j.flipped && this.source.kind === "mxfp4") throw bug(`${this.name}: MXFP4 data read transposed`);
     if (j.transposed && this.source.kind !== "mxfp4") return this.transposedBlock(j);
     const first = j.expert * R + j.first;
     const last = j.expert * R + j.first + (j.n - 1) * j.step;
@@ -251,31 +255,42 @@ export class TensorReader {
     return { kind: "mxfp4", blocks, scales };
   }
 
-  /** Stored [E, in, out]: logical W[r][c] = stored[e·C + c][r]. */
+  /**
+   * W[r][c] = stored[e·C + c][r] (stored [E, in, out], or the [in, out] view of a tensor stored
+   * [out, in]). The job's kc stored rows are read in bands of at most `bandBytes` (whole stored
+   * rows, one read each) and the job's columns picked out of each, so memory stays bounded by the
+   * band and the job whatever the stored width.
+   */
   private async transposedBlock(j: JobRows): Promise<RowBlock> {
-    const C = j.matrix.cols;
-    const a = j.expert * C + j.c0;
-    const band = await this.ensure(a, a + j.kc);
-    const base = (a - band.a) * this.k;
+    const a = j.expert * j.matrix.cols + j.c0;
     const k = this.k;
-    if (band.kind === "u16" && j.colScale === undefined) {
-      const bits = new Uint16Array(j.n * j.kc);
-      const data = band.data;
-      const { n, kc, first, step } = j;
-      for (let i = 0; i < n; i++) {
-        const r = first + i * step;
-        for (let c = 0; c < kc; c++) bits[i * kc + c] = data[base + c * k + r]!;
+    const { n, kc, first, step } = j;
+    const src = this.source;
+    const raw = j.colScale === undefined && src.kind === "float" && src.entry.dtype === "BF16";
+    const bits = new Uint16Array(raw ? n * kc : 0);
+    const out = new Float32Array(raw ? 0 : n * kc);
+    const per = Math.max(1, Math.floor(this.bandBytes / Math.max(1, this.rowBytes())));
+    for (let c0 = 0; c0 < kc; c0 += per) {
+      const c1 = Math.min(kc, c0 + per);
+      const band = await this.ensure(a + c0, a + c1);
+      if (raw && band.kind === "u16") {
+        const base = (a - band.a) * k + first;
+        for (let c = c0; c < c1; c++) {
+          const o = base + c * k;
+          for (let i = 0; i < n; i++) bits[i * kc + c] = band.data[o + i * step]!;
+        }
+        continue;
       }
-      return { kind: "bf16", bits };
+      const rows = band.kind === "f32" ? band.data : this.bandF32(band, a + c0, a + c1);
+      const base = (band.kind === "f32" ? (a + c0 - band.a) * k : 0) + first;
+      for (let c = c0; c < c1; c++) {
+        const o = base + (c - c0) * k;
+        for (let i = 0; i < n; i++) out[i * kc + c] = rows[o + i * step]!;
+      }
     }
-    const rows =
-      band.kind === "f32" ? band.data.subarray(base, base + j.kc * k) : this.bandF32(band, a, a + j.kc);
-    const out = new Float32Array(j.n * j.kc);
-    for (let i = 0; i < j.n; i++) {
-      const r = j.first + i * j.step;
-      for (let c = 0; c < j.kc; c++) out[i * j.kc + c] = rows[c * k + r]!;
-    }
-    scaleColumns(out, j);
+    if (raw) return { kind: "bf16", bits };
+    if (j.flipped) scaleRows(out, j);
+    else scaleColumns(out, j);
     return out;
   }
 }
@@ -307,6 +322,18 @@ function widenScaled(src: Uint16Array, from: number, f: Float32Array, out: Float
   const table = bf16Values();
   const n = f.length;
   for (let c = 0; c < n; c++) out[at + c] = table[src[from + c]!]! * f[c]!;
+}
+
+/** A flipped tile holds the logical matrix transposed: row i (logical column) *= factor. */
+function scaleRows(out: Float32Array, j: JobRows): void {
+  const f = j.colScale;
+  if (!f) return;
+  const { n, kc, first, step } = j;
+  for (let i = 0; i < n; i++) {
+    const v = f[first + i * step]!;
+    const o = i * kc;
+    for (let c = 0; c < kc; c++) out[o + c] = out[o + c]! * v;
+  }
 }
 
 /** W[:, c] *= factor[c] over the job's columns (a folded norm). */

@@ -6,6 +6,7 @@
  */
 import { ExitCode, PccxError } from "../../diag/index.js";
 import { streamRegionName } from "../plan/place.js";
+import { segmentMatrix } from "../plan/segments.js";
 import type { PlacedTensor, StreamSegment, TensorPolicy, WeightPlan } from "../types.js";
 import type { JobRows } from "./extract.js";
 import type { PieceFormat } from "./tile.js";
@@ -17,8 +18,12 @@ export interface Piece {
   readonly statsKey: string;
   readonly tensor: string;
   readonly expert: number;
+  /** The [rows, cols] matrix the piece's rows and columns index (one expert's; see segmentMatrix). */
   readonly matrix: { readonly rows: number; readonly cols: number };
+  /** `matrix` is the stored tensor transposed. */
   readonly transposed: boolean;
+  /** `matrix` is the transpose of the logical [out, in] matrix: folded norms scale its rows. */
+  readonly flipped: boolean;
   readonly first: number;
   readonly step: number;
   readonly c0: number;
@@ -59,13 +64,15 @@ export function buildPieces(wp: WeightPlan): Piece[] {
     const p = streamPolicy.get(s.tensor);
     const region = regions.get(streamRegionName(s.port));
     if (!p || region?.fileOffset === undefined) throw bug(`segment ${s.id} has no stream policy or region`);
+    const m = segmentMatrix(s, p);
     pieces.push({
       key: s.id,
       statsKey: p.id ?? p.tensor,
       tensor: s.tensor,
       expert: s.expert ?? 0,
-      matrix: { rows: p.rows ?? 1, cols: p.cols ?? 1 },
-      transposed: s.transforms.some((t) => t.kind === "transpose"),
+      matrix: { rows: m.rows, cols: m.cols },
+      transposed: m.transposed,
+      flipped: m.flipped,
       first: s.rows.start,
       step: s.rowStep ?? 1,
       c0: s.cols.start,
@@ -93,6 +100,7 @@ export function buildPieces(wp: WeightPlan): Piece[] {
       expert: 0,
       matrix: { rows: t.rows, cols: t.cols },
       transposed: false,
+      flipped: false,
       first: 0,
       step: 1,
       c0: 0,
@@ -137,6 +145,7 @@ function linkMirrors(pieces: Piece[]): void {
       .sort((a, b) => a.first - b.first);
     const same = (p: Piece) =>
       !p.transposed &&
+      !p.flipped &&
       p.step === 1 &&
       p.c0 === 0 &&
       p.kc === t.kc &&
@@ -186,6 +195,7 @@ export function jobRows(j: Job, colScale: Float32Array | undefined): JobRows {
     expert: p.expert,
     matrix: p.matrix,
     transposed: p.transposed,
+    ...(p.flipped ? { flipped: true } : {}),
     first: p.first + j.i0 * p.step,
     step: p.step,
     n: j.n,

@@ -101,13 +101,16 @@ class ImageJob {
     this.segmentById = new Map(wp.segments.map((x) => [x.id, x]));
   }
 
-  /** Column factors of a piece's folded norms (product over folds), indexed by logical column. */
+  /**
+   * Column factors of a piece's folded norms (product over folds), indexed by logical column (the
+   * `in` axis: the piece's rows when it is flipped).
+   */
   async colScale(p: Piece): Promise<Float32Array | undefined> {
     if (p.folds.length === 0) return undefined;
     const key = p.folds.map((f) => `${f.by}:${f.offset}`).join("|");
     const hit = this.factors.get(key);
     if (hit) return hit;
-    const out = new Float32Array(p.matrix.cols).fill(1);
+    const out = new Float32Array(p.flipped ? p.matrix.rows : p.matrix.cols).fill(1);
     for (const f of p.folds) {
       const source = findSource(this.src, f.by)!;
       const v = await new TensorReader(this.src, f.by, source, 1 << 20).storedRowsF32(0, 1);

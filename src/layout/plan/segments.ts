@@ -37,10 +37,27 @@ export function segmentContentKey(s: StreamSegment): string {
 
 const int = (n: number) => Number.isSafeInteger(n) && n >= 0;
 
-function checkShape(s: StreamSegment, p: TensorPolicy): void {
-  const step = s.rowStep ?? 1;
+/**
+ * The matrix a segment's rows and cols index (one expert's). Without a `transpose` transform it is
+ * the stored tensor; with one, the stored tensor transposed (rows = stored columns). For a tensor
+ * stored [in, out] (Conv1D) a transpose gives the logical [out, in] matrix; on a tensor stored
+ * [out, in] it gives the [in, out] view (DeepSeek MLA's absorbed W_UKᵀ reads of kv_b_proj).
+ * `flipped`: the tile indexes the transpose of the policy's logical [out, in] matrix.
+ */
+export function segmentMatrix(
+  s: StreamSegment,
+  p: TensorPolicy,
+): { readonly rows: number; readonly cols: number; readonly transposed: boolean; readonly flipped: boolean } {
+  const transposed = s.transforms.some((t) => t.kind === "transpose");
+  const flipped = transposed !== (p.transposed ?? false);
   const rows = p.rows ?? 1;
   const cols = p.cols ?? 1;
+  return flipped ? { rows: cols, cols: rows, transposed, flipped } : { rows, cols, transposed, flipped };
+}
+
+function checkShape(s: StreamSegment, p: TensorPolicy): void {
+  const step = s.rowStep ?? 1;
+  const { rows, cols } = segmentMatrix(s, p);
   const ok =
     int(s.rows.start) &&
     int(s.rows.count) &&
@@ -80,14 +97,19 @@ function checkShape(s: StreamSegment, p: TensorPolicy): void {
 
 function checkTransforms(s: StreamSegment, p: TensorPolicy, folds: ReadonlyMap<string, TensorPolicy>): void {
   const transposed = s.transforms.some((t) => t.kind === "transpose");
-  if (transposed !== (p.transposed ?? false)) {
+  if (!transposed && p.transposed)
+    throw bug(s, "the tensor is stored [in, out]: a transpose transform is missing");
+  if (s.transforms.filter((t) => t.kind === "transpose").length > 1) throw bug(s, "more than one transpose");
+  // A transpose of a tensor stored [out, in] reads its [in, out] view: 2-D tensors only.
+  if (
+    transposed &&
+    !p.transposed &&
+    (p.experts !== undefined || (p.shape !== undefined && p.shape.length !== 2))
+  )
     throw bug(
       s,
-      p.transposed
-        ? "the tensor is stored [in, out]: a transpose transform is missing"
-        : "unexpected transpose",
+      `a transpose of a tensor stored [out, in] needs a 2-D tensor (shape [${p.shape?.join(", ")}])`,
     );
-  }
   for (const t of s.transforms) {
     if (t.kind !== "scale_cols") continue;
     const f = folds.get(t.by);

@@ -244,7 +244,9 @@ export class FunctionalMachine {
   }
 
   private zeroLengthMarker(step: DmaStep, ctx: StepCtx): IssuedCommand {
-    const earlier = this.issued.filter((c) => c.cmd.channel === step.port);
+    // Only real commands: a marker is complete when its own earlier commands are, so chaining
+    // markers would re-check the same commands recursively (exponential in the number of markers).
+    const earlier = this.issued.filter((c) => c.cmd.channel === step.port && c.cmd.len > 0);
     const cmd = {
       seq: this.state.dmaSeq - 1,
       channel: step.port,
@@ -253,7 +255,13 @@ export class FunctionalMachine {
       off: step.offset,
       len: 0,
     } as unknown as Command;
-    return { cmd, complete: () => earlier.every((c) => c.complete()) };
+    // Completion is monotonic: skip the commands already seen complete.
+    let from = 0;
+    const complete = (): boolean => {
+      while (from < earlier.length && earlier[from]!.complete()) from++;
+      return from === earlier.length;
+    };
+    return { cmd, complete };
   }
 
   private waitOn(step: WaitStep): void {

@@ -101,6 +101,16 @@ export class ChannelState {
     return cmd;
   }
 
+  /** The last command issued (commands complete in issue order). */
+  last(): Command | undefined {
+    return this.cmds[this.cmds.length - 1];
+  }
+
+  /** Commands completed so far (a progress measure for the deadlock guard). */
+  completed(): number {
+    return this.head;
+  }
+
   /** The command transferring now (the oldest incomplete one). */
   current(): Command | undefined {
     return this.cmds[this.head];

@@ -6,7 +6,7 @@
  *   the variables of that moment.
  * - `dma`: a DataMover command (control.datamover_issue_ns); the channel queues at most
  *   datamover.max_outstanding_commands incomplete commands, so the host waits for room. A command
- *   whose bytes relocate to 0 is skipped.
+ *   whose bytes relocate to 0 is not issued; a wait on its tag waits for the channel's earlier commands.
  * - `host`: a host function on the ARM cores (host-cost.ts), then the variables it sets.
  * - `wait`: blocks until the NPU is idle or the tagged command has completed, then pays the
  *   driver's detection delay (host.sync_wait_ns: a status read plus half a poll interval); a wait
@@ -19,6 +19,20 @@ import type { Command } from "./channels.js";
 import { hostCost } from "./host-cost.js";
 import type { TimingMachine } from "./machine.js";
 import { applyHostSets, patches, relocIndex } from "./variables.js";
+
+/** Stands for "no command before it on the channel": a wait on it is already satisfied. */
+const NOTHING: Command = {
+  seq: -1,
+  tag: -1,
+  bytes: 0,
+  start: 0,
+  end: 0,
+  kind: "buffer",
+  layerKey: "other",
+  label: "",
+  issuedAt: 0,
+  doneAt: 0,
+};
 
 interface Busy {
   readonly kind: "mmio" | "dm" | "step" | "poll";
@@ -172,6 +186,9 @@ export class HostDriver {
       );
     }
     if (bytes <= 0) {
+      // Not issued (docs/program.md §2); a wait on its tag completes when the commands issued
+      // before it on the channel have, i.e. with the channel's last command (they complete in order).
+      this.byTag(step.port).set(tag, ch.last() ?? NOTHING);
       this.idx++;
       return true;
     }
@@ -189,15 +206,19 @@ export class HostDriver {
         "api",
       );
       const cmd = ch.issue(tag, bytes, kind, key, step.origin.label, mc.now);
-      let byTag = this.tags.get(step.port);
-      if (!byTag) {
-        byTag = new Map();
-        this.tags.set(step.port, byTag);
-      }
-      byTag.set(tag, cmd);
+      this.byTag(step.port).set(tag, cmd);
       mc.rec.layer(key).bytes += bytes;
       this.idx++;
     });
+  }
+
+  private byTag(port: string): Map<number, Command> {
+    let m = this.tags.get(port);
+    if (!m) {
+      m = new Map();
+      this.tags.set(port, m);
+    }
+    return m;
   }
 
   private hostStep(step: HostStep): boolean {

@@ -22,6 +22,9 @@ import { type ConstCache, workOf } from "./work.js";
 // this is read at every event.
 const EPS = BYTE_EPS;
 
+/** Events in a row without progress (see progressMark) before the run is declared deadlocked. */
+export const MAX_EVENTS_WITHOUT_PROGRESS = 200_000;
+
 const keysCache = new WeakMap<Segment, LayerKey[]>();
 
 /** Steps outside any layer: "embed" before the first layer step, "lm_head" after the last, else "other". */
@@ -108,6 +111,8 @@ export class TimingMachine implements MachineView {
   /** Runs the segment to completion; returns its length in cycles. */
   run(): number {
     let zeroSteps = 0;
+    let idleEvents = 0;
+    let lastMark = "";
     const scratch = rateScratch(this.channels.length);
     for (;;) {
       this.settle();
@@ -121,6 +126,15 @@ export class TimingMachine implements MachineView {
       }
       zeroSteps = dt <= 0 ? zeroSteps + 1 : 0;
       if (zeroSteps > 10_000) throw internal(`no progress at cycle ${this.now} (step ${this.host.idx})`);
+      // Hard guard: events that neither move the host on, complete a command nor change the NPU
+      // queue are bounded, so a modelling bug can never spin forever.
+      const mark = this.progressMark();
+      if (mark !== lastMark) {
+        lastMark = mark;
+        idleEvents = 0;
+      } else if (++idleEvents > MAX_EVENTS_WITHOUT_PROGRESS) {
+        throw this.deadlock(`${MAX_EVENTS_WITHOUT_PROGRESS} events without progress`);
+      }
       this.rec.interval(Math.max(0, dt), this);
       this.advance(Math.max(0, dt), streaming);
     }
@@ -259,12 +273,19 @@ export class TimingMachine implements MachineView {
     return kinds.includes("kv") ? "kv" : "weights";
   }
 
-  private deadlock(): Error {
+  /** What changes whenever the run makes progress: host step, completed commands, NPU queue and units. */
+  private progressMark(): string {
+    let done = 0;
+    for (const ch of this.channels) done += ch.completed();
+    return `${this.host.idx}:${done}:${this.npu.fifo.length}:${this.npu.ctl.kind}:${this.npu.running.size}:${this.npu.streaming.length}`;
+  }
+
+  private deadlock(why = "nothing can progress"): Error {
     const h = this.host;
     const step = this.seg.steps[h.idx];
     return invalidInput(
       "timing/deadlock",
-      `segment ${this.seg.name}: nothing can progress at cycle ${Math.round(this.now)}: the host is ${h.state()} at step ${h.idx}` +
+      `segment ${this.seg.name}: ${why} at cycle ${Math.round(this.now)}: the host is ${h.state()} at step ${h.idx}` +
         `${step ? ` (${step.kind} ${step.origin.label})` : ""}, the NPU is ${this.npu.ctl.kind}` +
         ` with ${this.npu.fifo.length} queued instruction(s)`,
       {
