@@ -4,8 +4,10 @@
  * hardware and exact mode. Target: ≥ 50 M MAC/s. The figure counts only the MACs the program
  * does; DMA bookkeeping, activation quantization and result rounding are included in the time.
  */
+
 import type { Program, Step } from "../src/codegen/program.js";
 import { loadTarget } from "../src/target/index.js";
+import { mulberry32 } from "../src/util/random.js";
 import {
   imageFromRegions,
   type NumericMode,
@@ -21,17 +23,8 @@ const MATRICES = 4;
 const CALLS = 8;
 const REPEATS = 3;
 
-/** mulberry32: seeded, so every run simulates the same weights. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** Seeded, so every run simulates the same weights. */
+const prng = mulberry32;
 
 const npu = (
   opcode: "GEMV" | "MEMSET",

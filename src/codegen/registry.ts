@@ -88,28 +88,9 @@ export class Registry {
     const key = JSON.stringify(req);
     const hit = this.tileKeys.get(key);
     if (hit) return { region: regionOfPort(hit.port), offset: hit.offset, bytes: hit.bytes, id: hit.id };
-    const bytes = tileBytes(this.m, {
-      order: req.order,
-      group: req.group,
-      n: req.rows.count,
-      k: req.cols.count,
-    });
+    const bytes = this.tileBytesOf(req);
     const offset = this.reserve(regionOfPort(port), "weights", bytes, port);
-    const seg: StreamSegment = {
-      id: `w${this.nextSeg++}`,
-      port,
-      offset,
-      bytes,
-      tensor: req.tensor,
-      ...(req.expert !== undefined ? { expert: req.expert } : {}),
-      rows: req.rows,
-      cols: req.cols,
-      order: req.order,
-      group: req.group,
-      scaleDtype: this.m.target.file.numeric.weights.scale_dtype,
-      transforms: req.transforms,
-      consumer: { segment: "", step: -1 },
-    };
+    const seg = this.segment(req, port, offset, bytes);
     this.tileKeys.set(key, seg);
     this.streamSegments.push(seg);
     return { region: regionOfPort(port), offset, bytes, id: seg.id };
@@ -117,13 +98,17 @@ export class Registry {
 
   /** Registers a stream segment at a given place (expert tables: no deduplication). */
   addSegment(req: TileRequest, port: DmaPort, offset: number): string {
-    const bytes = tileBytes(this.m, {
-      order: req.order,
-      group: req.group,
-      n: req.rows.count,
-      k: req.cols.count,
-    });
-    const seg: StreamSegment = {
+    const seg = this.segment(req, port, offset, this.tileBytesOf(req));
+    this.streamSegments.push(seg);
+    return seg.id;
+  }
+
+  private tileBytesOf(req: TileRequest): number {
+    return tileBytes(this.m, { order: req.order, group: req.group, n: req.rows.count, k: req.cols.count });
+  }
+
+  private segment(req: TileRequest, port: DmaPort, offset: number, bytes: number): StreamSegment {
+    return {
       id: `w${this.nextSeg++}`,
       port,
       offset,
@@ -138,8 +123,6 @@ export class Registry {
       transforms: req.transforms,
       consumer: { segment: "", step: -1 },
     };
-    this.streamSegments.push(seg);
-    return seg.id;
   }
 
   /** The RoPE table of a spec and rotary width (a `buffer` region the load segment fills). */

@@ -17,17 +17,10 @@ import {
 } from "../../../src/parser/safetensors/index.js";
 import type { ModelGraph } from "../../../src/resolver/graph/index.js";
 import { bf16ToF32, f32ToBf16 } from "../../../src/util/float.js";
+import { mulberry32 } from "../../../src/util/random.js";
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniforms for synthetic checkpoints (the project's one mulberry32). */
+export const rng = mulberry32;
 
 export interface CheckpointOptions {
   readonly seed?: number;
