@@ -250,3 +250,28 @@ export function perLayerTail(
     return gnorm(ctx, back, joinName(a.prefix, "post_per_layer_input_norm"), 0, { valueName: "ple_out" });
   });
 }
+
+/** TextConfig fields both per-layer-embedding Gemma decoders (3n and 4) read. */
+export const GEMMA_PLE_READS = [
+  "model_type",
+  "hidden_size",
+  "num_hidden_layers",
+  "num_attention_heads",
+  "layer_head_dim",
+  "layer_num_key_value_heads",
+  "layer_kv_shared_from",
+  "intermediate_size",
+  "vocab_size",
+  "hidden_act",
+  "norm_eps",
+  "tie_word_embeddings",
+  "attention_qkv_bias",
+  "attention_out_bias",
+  "mlp_bias",
+  "layer_types",
+  "sliding_window",
+  "rope",
+  "final_logit_softcapping",
+  "attention_scale_one",
+  "use_bidirectional_attention",
+] as const;

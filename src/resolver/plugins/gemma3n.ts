@@ -15,6 +15,7 @@ import type { GraphBuilder, ValueId } from "../graph/index.js";
 import type { ArchitecturePlugin } from "../plugin.js";
 import { type BlockCtx, blockCtx, builderBug, declare, gatedMlp, joinName } from "./common/index.js";
 import {
+  GEMMA_PLE_READS,
   gemmaEmbedding,
   gemmaHead,
   gemmaNames,
@@ -185,30 +186,7 @@ export const gemma3nPlugin: ArchitecturePlugin = {
   families: ["gemma3n"],
   summary:
     "Gemma 3n: AltUp streams, LAuReL, per-layer embeddings, KV sharing, Gaussian top-k sparsity, final softcap",
-  reads: [
-    "model_type",
-    "hidden_size",
-    "num_hidden_layers",
-    "num_attention_heads",
-    "layer_head_dim",
-    "layer_num_key_value_heads",
-    "layer_kv_shared_from",
-    "intermediate_size",
-    "vocab_size",
-    "hidden_act",
-    "norm_eps",
-    "tie_word_embeddings",
-    "attention_qkv_bias",
-    "attention_out_bias",
-    "mlp_bias",
-    "layer_types",
-    "sliding_window",
-    "rope",
-    "final_logit_softcapping",
-    "attention_scale_one",
-    "use_bidirectional_attention",
-    "gemma3n",
-  ],
+  reads: [...GEMMA_PLE_READS, "gemma3n"],
   build(cfg: TextConfig, b: GraphBuilder): void {
     const g = cfg.gemma3n;
     if (!g)

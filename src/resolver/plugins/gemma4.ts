@@ -25,6 +25,7 @@ import {
   moeBlock,
 } from "./common/index.js";
 import {
+  GEMMA_PLE_READS,
   gemmaEmbedding,
   gemmaHead,
   gemmaNames,
@@ -127,32 +128,7 @@ export const gemma4Plugin: ArchitecturePlugin = {
   families: ["gemma4"],
   summary:
     "Gemma 4 (E2B/E4B/31B/26B-A4B): per-layer head dims, k=v full layers, proportional RoPE, PLE, KV sharing, dense+MoE",
-  reads: [
-    "model_type",
-    "hidden_size",
-    "num_hidden_layers",
-    "num_attention_heads",
-    "layer_head_dim",
-    "layer_num_key_value_heads",
-    "layer_kv_shared_from",
-    "layer_mlp",
-    "intermediate_size",
-    "vocab_size",
-    "hidden_act",
-    "norm_eps",
-    "tie_word_embeddings",
-    "attention_qkv_bias",
-    "attention_out_bias",
-    "mlp_bias",
-    "layer_types",
-    "sliding_window",
-    "rope",
-    "final_logit_softcapping",
-    "attention_scale_one",
-    "use_bidirectional_attention",
-    "moe",
-    "gemma4",
-  ],
+  reads: [...GEMMA_PLE_READS, "layer_mlp", "moe", "gemma4"],
   build(cfg: TextConfig, b: GraphBuilder): void {
     const g = cfg.gemma4;
     if (!g) throw builderBug("no-gemma4", `${cfg.model_type}: the gemma4 block of the TextConfig is missing`);
