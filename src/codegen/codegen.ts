@@ -32,8 +32,10 @@ export interface CodegenResult {
   /** Weight tiles per port in consumption order (for finalizeLayout / the image writer). */
   readonly segments: readonly StreamSegment[];
   /**
-   * The program's own DDR regions (host buffers, logits, result, RoPE tables) for finalizeLayout;
-   * weights, placed tensors and KV rings are the layout's regions.
+   * The DDR regions codegen sizes, for finalizeLayout: the program's own (host buffers, logits,
+   * result, RoPE tables) and the KV rings `kv.L<n>` (their bytes in the format the program writes:
+   * int4 tiles, or bf16 rows for host attention; they replace the layout plan's ring sizes).
+   * Weights and placed tensors are the layout's regions.
    */
   readonly regions: readonly RegionRequest[];
   readonly stats: CodegenStats;
@@ -240,9 +242,11 @@ function run(
     notes: notesOf(state, program, chunk),
     passMs,
   };
+  // The KV rings are sized here (their format follows the attention path codegen chose), so the
+  // DDR map takes their bytes from the program, not from the layout plan's estimate.
   const regions: RegionRequest[] = program.ddr
-    .filter((r) => r.kind === "buffer" || r.kind === "logits")
-    .map((r) => ({ name: r.name, kind: r.kind as "buffer" | "logits", bytes: r.bytes }));
+    .filter((r) => r.kind === "buffer" || r.kind === "logits" || r.kind === "kv")
+    .map((r) => ({ name: r.name, kind: r.kind as "buffer" | "logits" | "kv", bytes: r.bytes }));
   return { program, segments: state.reg.streamSegments, regions, stats, diagnostics: state.diagnostics };
 }
 
@@ -251,6 +255,7 @@ function notesOf(s: CodegenState, program: Program, chunk: number): string[] {
   const notes = [...new Set([...s.lowers.values()].flatMap((L) => [...L.notes]))];
   for (const c of cachesOf(s.reg).values())
     if (c.hostReason) notes.push(`layer ${c.layer}: attention runs on the host (${c.hostReason})`);
+  notes.push(...gqaNotes(s));
   const pre = program.segments.find((x) => x.kind === "prefill");
   if (pre?.maxPos !== undefined && pre.maxPos < s.plan.context - chunk)
     notes.push(
@@ -261,6 +266,26 @@ function notesOf(s: CodegenState, program: Program, chunk: number): string[] {
       "prefill GEMM tiles are stored apart from the decode tiles (the GEMM and GEMV have different port counts)",
     );
   return notes;
+}
+
+/**
+ * Grouped-query attention on the NPU streams a KV head's tiles once per query head of its group:
+ * one note per group size, so the per-token KV bytes in the stats read right.
+ */
+function gqaNotes(s: CodegenState): string[] {
+  const caches = cachesOf(s.reg);
+  const byGroup = new Map<number, number[]>();
+  for (const op of s.graph.ops) {
+    if (op.kind !== "attention" || op.heads <= op.kvHeads) continue;
+    const owner = op.kv.source === "shared" ? op.kv.layer : (op.layer ?? -1);
+    if (caches.get(owner)?.format !== "int4_tiles") continue;
+    const g = op.heads / op.kvHeads;
+    byGroup.set(g, [...(byGroup.get(g) ?? []), op.layer ?? -1]);
+  }
+  return [...byGroup].map(
+    ([g, layers]) =>
+      `grouped-query attention (${layers.length} layer(s), ${g} query heads per KV head): each KV head's K and V tiles are streamed once per query head (${g}× the ring bytes), because a GEMV takes one activation row (docs/codegen.md "Attention")`,
+  );
 }
 
 /** Generates the program of `graph` for `target` (see the file header for the passes). */

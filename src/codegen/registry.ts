@@ -216,6 +216,8 @@ export function rx(
   min?: number,
   max?: number,
 ): Val {
+  // −0 (from −c·0) would not survive program.json: every base is a plain 0 then.
+  if (base === 0) base = 0;
   if (terms.length === 0) {
     let v = base;
     if (min !== undefined) v = Math.max(min, v);

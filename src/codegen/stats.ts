@@ -1,6 +1,7 @@
 /**
  * Figures about a generated program: instruction counts by opcode and segment, host steps by
- * function, DMA bytes per port per token (at the first position and with every ring full),
+ * function, DMA bytes per port per token (at the first position and with every ring full) and
+ * those of them read from the KV rings,
  * L2 peak and fragmentation per segment, constant-cache use.
  */
 
@@ -18,6 +19,9 @@ export interface SegmentStats {
   /** DMA bytes per channel for the first token (pos 0) and with every ring full. */
   readonly dmaBytesFirst: Readonly<Record<string, number>>;
   readonly dmaBytesFull: Readonly<Record<string, number>>;
+  /** Of those, the bytes read from the KV rings (pos 0 / every ring full); see kvBytesAt. */
+  readonly kvBytesFirst: number;
+  readonly kvBytesFull: number;
 }
 
 export interface CodegenStats {
@@ -38,9 +42,28 @@ export interface CodegenStats {
 
 /** DMA bytes per channel of one segment replay at position `pos` (variables from host effects). */
 export function dmaBytesAt(p: Program, segment: string, pos: number): Record<string, number> {
+  return dmaReplay(p, segment, pos).byChannel;
+}
+
+/**
+ * Bytes the DMA steps of one segment replay at position `pos` read from the KV rings (regions of
+ * kind kv): what attention really streams, counting a KV head's tiles once per query head that
+ * reads them (docs/codegen.md "Attention"). Host attention reads the rings on the ARM cores: 0.
+ */
+export function kvBytesAt(p: Program, segment: string, pos: number): number {
+  return dmaReplay(p, segment, pos).kv;
+}
+
+function dmaReplay(
+  p: Program,
+  segment: string,
+  pos: number,
+): { byChannel: Record<string, number>; kv: number } {
   const seg = p.segments.find((s) => s.name === segment);
   const out: Record<string, number> = {};
-  if (!seg) return out;
+  let kv = 0;
+  if (!seg) return { byChannel: out, kv };
+  const kvRegions = new Set(p.ddr.filter((r) => r.kind === "kv").map((r) => r.name));
   const vars = new Map<string, number>([
     ["pos", pos],
     ["token", 0],
@@ -56,8 +79,9 @@ export function dmaBytesAt(p: Program, segment: string, pos: number): Record<str
     const r = relocs.get(`${i}:bytes`);
     const b = r ? evalReloc(r.expr, vars) : s.bytes;
     out[s.port] = (out[s.port] ?? 0) + b;
+    if (kvRegions.has(s.region)) kv += b;
   });
-  return out;
+  return { byChannel: out, kv };
 }
 
 export function segmentStats(p: Program, fullPos: number): Record<string, SegmentStats> {
@@ -73,14 +97,18 @@ export function segmentStats(p: Program, fullPos: number): Record<string, Segmen
       else if (s.kind === "wait") waits++;
       else dma++;
     }
+    const first = dmaReplay(p, seg.name, 0);
+    const full = dmaReplay(p, seg.name, fullPos);
     out[seg.name] = {
       steps: seg.steps.length,
       instructions,
       hostSteps,
       waits,
       dmaCommands: dma,
-      dmaBytesFirst: dmaBytesAt(p, seg.name, 0),
-      dmaBytesFull: dmaBytesAt(p, seg.name, fullPos),
+      dmaBytesFirst: first.byChannel,
+      dmaBytesFull: full.byChannel,
+      kvBytesFirst: first.kv,
+      kvBytesFull: full.kv,
     };
   }
   return out;

@@ -3,6 +3,8 @@
  * parser and claimed by a feature plugin), non-semantic (the parser's documented list), out of
  * scope (vision/audio towers and the wrapper keys that only concern them), unknown (a warning) or
  * unclaimed (a gap in the feature set). `unclaimedKeys` returns what is neither claimed nor listed.
+ * A key a plugin model type spells its own way (`ParsedConfig.keyAliases`, e.g. `$.norm_epsilon`)
+ * is matched, looked up and classified under the Hugging Face key it stands for (`rms_norm_eps`).
  */
 import {
   childPath,
@@ -27,9 +29,18 @@ function isObj(v: unknown): v is Obj {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
+/** The base family's key a renamed key stands for (plugin model types), or undefined. */
+function aliasOf(parsed: ParsedConfig, path: string): string | undefined {
+  const a = parsed.keyAliases;
+  return a && Object.hasOwn(a, path) ? a[path] : undefined;
+}
+
 interface PathInfo {
   readonly path: string;
-  /** Segments below the language model's root (the `text_config` prefix removed). */
+  /**
+   * Segments below the language model's root (the `text_config` prefix removed), each under the
+   * name claims use: a renamed key's Hugging Face name.
+   */
   readonly logical: readonly string[];
   readonly tower: boolean;
   readonly nonSemantic: boolean;
@@ -41,9 +52,10 @@ export function configPaths(parsed: ParsedConfig): PathInfo[] {
   const visit = (obj: Obj, base: string, logical: readonly string[], top: boolean) => {
     for (const k of Object.keys(obj)) {
       const path = childPath(base, k);
-      const lg = top && k === "text_config" ? ["text_config"] : [...logical, k];
+      const name = aliasOf(parsed, path) ?? k;
+      const lg = top && k === "text_config" ? ["text_config"] : [...logical, name];
       const tower = top && (OUT_OF_SCOPE_TOWERS.includes(k) || OUT_OF_SCOPE_KEYS.has(k));
-      const nonSemantic = NON_SEMANTIC_KEYS.has(k) || parsed.nonSemanticKeys.includes(path);
+      const nonSemantic = NON_SEMANTIC_KEYS.has(name) || parsed.nonSemanticKeys.includes(path);
       out.push({ path, logical: lg, tower, nonSemantic });
       const v = obj[k];
       if (tower || nonSemantic || !isObj(v)) continue;
@@ -102,24 +114,41 @@ export function unclaimedKeys(parsed: ParsedConfig, ledger: FeatureLedger): stri
     });
 }
 
-/** JSON paths holding any of these keys at the language model's level (top level or text_config). */
+/** The key of `obj` (at `base`) that holds `key`: itself, or the file's spelling of it when renamed. */
+function keyIn(parsed: ParsedConfig, obj: Obj, base: string, key: string): string | undefined {
+  if (Object.hasOwn(obj, key) && aliasOf(parsed, childPath(base, key)) === undefined) return key;
+  if (!parsed.keyAliases) return undefined;
+  return Object.keys(obj).find((k) => aliasOf(parsed, childPath(base, k)) === key);
+}
+
+/**
+ * JSON paths holding any of these keys (Hugging Face names) at the language model's level (top
+ * level or text_config), under the file's spelling when a plugin model type renames them.
+ */
 export function pathsOfKeys(parsed: ParsedConfig, keys: readonly string[]): string[] {
   const raw = parsed.raw as Obj;
   const out: string[] = [];
   const tc = raw.text_config;
   for (const k of keys) {
-    if (Object.hasOwn(raw, k)) out.push(childPath("$", k));
-    if (isObj(tc) && Object.hasOwn(tc, k)) out.push(childPath("$.text_config", k));
+    const top = keyIn(parsed, raw, "$", k);
+    if (top !== undefined) out.push(childPath("$", top));
+    const inner = isObj(tc) ? keyIn(parsed, tc, "$.text_config", k) : undefined;
+    if (inner !== undefined) out.push(childPath("$.text_config", inner));
   }
   return [...new Set(out)].sort(cmp);
 }
 
-/** The value of a key at the language model's level (text_config first), or undefined. */
+/**
+ * The value of a key (Hugging Face name) at the language model's level (text_config first), read
+ * under the file's spelling when renamed; undefined when absent.
+ */
 export function rawValue(parsed: ParsedConfig, key: string): unknown {
   const raw = parsed.raw as Obj;
   const tc = raw.text_config;
-  if (isObj(tc) && Object.hasOwn(tc, key)) return tc[key];
-  return Object.hasOwn(raw, key) ? raw[key] : undefined;
+  const inner = isObj(tc) ? keyIn(parsed, tc, "$.text_config", key) : undefined;
+  if (isObj(tc) && inner !== undefined) return tc[inner];
+  const top = keyIn(parsed, raw, "$", key);
+  return top !== undefined ? raw[top] : undefined;
 }
 
 export function cmp(a: string, b: string): number {

@@ -8,6 +8,7 @@ import { type Diagnostic, DiagnosticSink, invalidInput, ioError } from "../diag/
 import {
   type GenerationConfig,
   type ParsedConfig,
+  type ParseOptions,
   parseConfigText,
   parseGenerationConfigText,
 } from "./config/index.js";
@@ -20,6 +21,8 @@ import { type ModelOrigin, resolveSource } from "./source/resolve.js";
 export interface OpenModelOptions extends SourceOptions {
   /** Receives warnings (e.g. tensors in a shard but not in the index); a fresh sink by default. */
   readonly diag?: DiagnosticSink;
+  /** Options of the config parser, e.g. the model types `--plugin` modules add (`{ modelTypes }`). */
+  readonly parse?: ParseOptions;
 }
 
 export interface ModelSource {
@@ -44,7 +47,7 @@ export interface ModelSource {
 export async function openModel(spec: string, opts: OpenModelOptions = {}): Promise<ModelSource> {
   const diag = opts.diag ?? new DiagnosticSink();
   const src = await resolveSource(spec, opts);
-  const config = parseConfigText(await readText(src.configFile), src.configFile);
+  const config = parseConfigText(await readText(src.configFile), src.configFile, opts.parse);
   const genFile = src.files["generation_config.json"];
   const generation = genFile ? parseGenerationConfigText(await readText(genFile), genFile) : undefined;
   let tensors: TensorIndex | undefined;

@@ -178,6 +178,7 @@ async function buildManifest(
     tokens: ctx.tokens,
     stopAfter: ctx.stopAfter,
     targetOverrides: (ctx.choices.targetOverrides ?? []).join(" ") || null,
+    layoutOverrides: (ctx.choices.layoutOverrides ?? []).map((o) => o.source ?? "").join(" ") || null,
   };
   return {
     format: MANIFEST_FORMAT,

@@ -4,6 +4,10 @@
  * interrupted compile never leaves a half-written output behind. The handlers are installed before
  * the temporary directory exists; a signal that arrives while it is being created removes it by its
  * name (src/util/atomic.ts names it `.<name>.tmp-<pid>-<random>` beside the output).
+ *
+ * A signal handler runs only when the event loop gets control, so the pipeline yields to it
+ * (`yieldToSignals`) before each stage and between the long parts of a stage; a synchronous loop
+ * inside one library call (codegen, the simulators) still delays the exit until it returns.
  */
 import { readdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -36,4 +40,9 @@ export function cleanupOnSignal(finalPath: string, logger: Logger): () => void {
     process.off("SIGINT", handler);
     process.off("SIGTERM", handler);
   };
+}
+
+/** Lets pending signal handlers (and other I/O callbacks) run: the pipeline calls it between steps. */
+export function yieldToSignals(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

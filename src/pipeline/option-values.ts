@@ -2,7 +2,9 @@
  * Command-line option values turned into typed options, with usage errors (exit 1) that say what
  * is accepted. Shared by `compile`, `plan` and `batch`.
  */
-import { usageError } from "../diag/index.js";
+import { isPccxError, usageError } from "../diag/index.js";
+import { type LayoutOverride, parseLayoutOverride } from "../layout/index.js";
+import { WEIGHT_ROLES } from "../resolver/graph/index.js";
 import {
   type CompileChoices,
   GROUP_SIZES,
@@ -23,6 +25,7 @@ export interface RawChoiceOptions {
   readonly context?: string;
   readonly kvDtype?: string;
   readonly plugin?: readonly string[];
+  readonly layoutOverride?: readonly string[];
   readonly revision?: string;
   readonly cacheDir?: string;
   readonly token?: string;
@@ -98,6 +101,7 @@ export function choicesOf(o: RawChoiceOptions): CompileChoices {
   const groupSize = groupSizeOf(o.groupSize);
   const context = positiveInt("--context", o.context);
   const kvDtype = kvDtypeOf(o.kvDtype);
+  const layoutOverrides = layoutOverridesOf(o.layoutOverride);
   return {
     ...(targets[0] !== undefined ? { target: targets[0] } : {}),
     ...(o.set?.length ? { targetOverrides: o.set } : {}),
@@ -105,5 +109,50 @@ export function choicesOf(o: RawChoiceOptions): CompileChoices {
     ...(context !== undefined ? { context } : {}),
     ...(kvDtype !== undefined ? { kvDtype } : {}),
     ...(o.plugin?.length ? { plugins: o.plugin } : {}),
+    ...(layoutOverrides ? { layoutOverrides } : {}),
   };
+}
+
+/**
+ * `--layout-override` (repeatable, applied in order): `<tensor-glob|role>=<format>[,group=N]
+ * [,placement=P][,scale=S]`, or the planner's own `<glob|role:ROLE>=<key>:<value>,…`
+ * (docs/layout.md §2.3). A selector that is a weight role name (`lm_head`, `embedding`, `norm` …)
+ * selects by role; anything else is a glob over the HF tensor name.
+ */
+export function layoutOverridesOf(list: readonly string[] | undefined): LayoutOverride[] | undefined {
+  if (!list?.length) return undefined;
+  return list.map((text) => {
+    const planner = plannerSyntax(text);
+    try {
+      return { ...parseLayoutOverride(planner), source: text };
+    } catch (e) {
+      if (!isPccxError(e) || planner === text) throw e;
+      throw usageError(e.code, e.message.replace(`"${planner}"`, `"${text}"`), {
+        fix: "write <tensor-glob|role>=<format>[,group=N][,placement=P], e.g. --layout-override 'role:embedding=bf16' or 'model.layers.*.mlp.down_proj.weight=int4,group=32'",
+      });
+    }
+  });
+}
+
+const ROLES: readonly string[] = WEIGHT_ROLES;
+
+/** `lm_head=bf16,placement=ddr` → `role:lm_head=format:bf16,placement:ddr`. */
+function plannerSyntax(text: string): string {
+  const eq = text.indexOf("=");
+  if (eq <= 0) return text;
+  const selector = text
+    .slice(0, eq)
+    .split("&")
+    .map((part) => (ROLES.includes(part) ? `role:${part}` : part))
+    .join("&");
+  const settings = text
+    .slice(eq + 1)
+    .split(",")
+    .map((item) => {
+      const t = item.trim();
+      if (t.includes(":")) return t;
+      const kv = t.indexOf("=");
+      return kv > 0 ? `${t.slice(0, kv)}:${t.slice(kv + 1)}` : `format:${t}`;
+    });
+  return `${selector}=${settings.join(",")}`;
 }

@@ -67,6 +67,10 @@ function targetBlock(t: PlanTarget, contexts: readonly number[]): string[] {
       "layout",
       `INT4 ${g}, KV ${t.layout.kvDtype} for ${t.layout.context} tokens (${formatBytes(t.layout.kvBytes)})`,
     );
+    for (const o of t.layout.overridden)
+      out.push(
+        `    ${o.tensor}: ${o.format}${o.format === "int4" ? ` group ${o.group}` : ""} ${o.placement}, ${o.reason}`,
+      );
     row("fit", `${t.layout.fit.text}${t.layout.fit.estimate ? " (estimate)" : ""}`);
     if (!t.layout.fit.ok) {
       const largest = t.layout.fit.consumers.map((c) => `${c.name} ${formatBytes(c.bytes)}`).join(", ");

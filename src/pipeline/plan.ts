@@ -8,7 +8,7 @@ import type { Diagnostic } from "../diag/index.js";
 import { isPccxError } from "../diag/index.js";
 import { silentLogger } from "../diag/log.js";
 import type { FeatureLedger, LedgerSummary } from "../features/index.js";
-import type { FitVerdict } from "../layout/index.js";
+import type { FitVerdict, TensorPolicy } from "../layout/index.js";
 import { loadTarget } from "../target/index.js";
 import type { Figures } from "./budget.js";
 import { makeRunContext, runStages } from "./run.js";
@@ -59,6 +59,8 @@ export interface PlanTarget {
     readonly kvDtype: string;
     readonly kvBytes: number;
     readonly fit: FitVerdict;
+    /** Tensors whose policy a `--layout-override` changed (in plan order). */
+    readonly overridden: readonly OverriddenTensor[];
   } | null;
   readonly memory: MemorySummary | null;
   readonly program: Readonly<Record<string, number>> | null;
@@ -68,6 +70,30 @@ export interface PlanTarget {
   readonly figures: Figures;
   readonly error?: PlanError;
   readonly warnings: readonly string[];
+}
+
+/** A tensor's layout after `--layout-override`, with the override and the policy it replaced. */
+export interface OverriddenTensor {
+  readonly tensor: string;
+  readonly role: string;
+  readonly format: string;
+  readonly group: number;
+  readonly placement: string;
+  readonly reason: string;
+}
+
+/** The policies layout overrides set (the planner's reason starts with `override`). */
+export function overriddenTensors(tensors: readonly TensorPolicy[]): OverriddenTensor[] {
+  return tensors
+    .filter((t) => t.reason.startsWith("override "))
+    .map((t) => ({
+      tensor: t.tensor,
+      role: t.role,
+      format: t.format,
+      group: t.group,
+      placement: t.placement,
+      reason: t.reason,
+    }));
 }
 
 export interface PlanResult {
@@ -127,6 +153,7 @@ function targetResult(s: PipelineState, ctx: RunContext, error: PlanError | unde
             kvDtype: s.layout.options.kvDtype,
             kvBytes: s.weightPlan?.usage.kvBytes ?? s.layout.kv.totalBytes,
             fit,
+            overridden: overriddenTensors(s.layout.tensors),
           }
         : null,
     memory: memoryOf(s),

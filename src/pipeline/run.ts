@@ -4,9 +4,11 @@
  */
 import { formatDiagnostic } from "../diag/index.js";
 import type { Logger } from "../diag/log.js";
+import { defaultThreads } from "../layout/index.js";
 import { featureList, loadPlugins } from "../plugins/index.js";
 import { loadTarget, type Target } from "../target/index.js";
 import type { AtomicDir } from "../util/atomic.js";
+import { yieldToSignals } from "./interrupt.js";
 import { NoteLog, targetChoice } from "./settings.js";
 import { STAGES, type Stage } from "./stages/index.js";
 import type { PipelineState, RunContext, RunMode } from "./state.js";
@@ -52,6 +54,12 @@ export async function makeRunContext(setup: RunSetup): Promise<RunContext> {
       `plugin ${p.spec}: architectures [${p.architectures.join(", ")}], features [${p.features.join(", ")}]`,
     );
   }
+  // the quantization pool's size: noted when this run writes a weight image
+  const quantizes =
+    setup.mode === "compile" &&
+    STAGE_NAMES.indexOf(setup.stopAfter ?? "validate") >= STAGE_NAMES.indexOf("codegen");
+  if (quantizes && setup.threads === undefined)
+    notes.note("quantization threads", defaultThreads(), "default: the machine's cores, at most 8");
   return {
     mode: setup.mode,
     spec: setup.spec,
@@ -93,6 +101,8 @@ export async function runStages(
     if (STAGE_NAMES.indexOf(stage.name) > last) break;
     if (!stage.modes.includes(ctx.mode)) continue;
     if (opts.from !== undefined && STAGE_NAMES.indexOf(stage.name) < STAGE_NAMES.indexOf(opts.from)) continue;
+    // an interrupt (SIGINT/SIGTERM) is handled here at the latest: stages run synchronous loops
+    await yieldToSignals();
     const t0 = performance.now();
     const before = ctx.diagnostics.length;
     await stage.run(s, ctx);

@@ -3,6 +3,7 @@
  * return. Options hold choices about the compile, never hardware facts (those come from the target).
  */
 import type { Logger } from "../diag/log.js";
+import type { LayoutOverride } from "../layout/index.js";
 import type { HubClient } from "../parser/index.js";
 
 /** The stages in pipeline order; `--stop-after` takes one of these names. */
@@ -55,6 +56,8 @@ export interface CompileChoices {
   readonly kvDtype?: KvDtype;
   /** `--plugin` module specs (paths or packages), loaded in order. */
   readonly plugins?: readonly string[];
+  /** Per-tensor changes of the layout's role policy (`--layout-override`), applied in order. */
+  readonly layoutOverrides?: readonly LayoutOverride[];
 }
 
 export interface CompileOptions extends ModelOptions, CompileChoices {

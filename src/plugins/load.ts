@@ -1,13 +1,15 @@
 /**
  * Loading `--plugin` modules: import each spec, take its default export or its named export
  * `pccxcPlugin`, check the shape `{ architectures?: ArchitecturePlugin[], features?: FeaturePlugin[] }`
- * member by member, and reject duplicate ids. Errors: file or package not found → exit 4
+ * member by member (an architecture's optional `modelTypes` too), and reject duplicate ids and
+ * model types. Errors: file or package not found → exit 4
  * (`plugins/not-found`); a module that cannot be evaluated or has the wrong shape → exit 2.
  */
 import { pathToFileURL } from "node:url";
 import { invalidInput } from "../diag/index.js";
 import type { FeaturePlugin } from "../features/index.js";
 import { BUILTIN_FEATURES } from "../features/index.js";
+import { checkModelTypeSpec, type PluginModelType } from "../parser/config/index.js";
 import type { ArchitecturePlugin } from "../resolver/plugin.js";
 import { resolvePluginSpec } from "./resolve-spec.js";
 
@@ -17,6 +19,8 @@ export interface LoadedPlugin {
   readonly file: string;
   readonly architectures: readonly string[];
   readonly features: readonly string[];
+  /** The model types its architecture plugins declare. */
+  readonly modelTypes: readonly string[];
 }
 
 export interface LoadedPlugins {
@@ -24,6 +28,12 @@ export interface LoadedPlugins {
   readonly architectures: readonly ArchitecturePlugin[];
   /** In spec order; combine with the built-ins with `featureList`. */
   readonly features: readonly FeaturePlugin[];
+  /**
+   * Model types declared by the architecture plugins (their `modelTypes`), in load order: pass them
+   * to every config parse (`parseConfigText(text, file, { modelTypes })`, `openModel(spec, { parse:
+   * { modelTypes } })`, `generateTiny(src, out, { modelTypes })`).
+   */
+  readonly modelTypes: readonly PluginModelType[];
   readonly sources: readonly LoadedPlugin[];
 }
 
@@ -99,6 +109,7 @@ export function checkPluginModule(
         ["build", "function"],
       ]),
     );
+    problems.push(...checkModelTypes(a as Record<string, unknown>, where));
   });
   feats.forEach((f, i) => {
     const where = label(f, "features", i);
@@ -119,6 +130,21 @@ export function checkPluginModule(
   });
   if (problems.length > 0) throw shapeError(spec, file, problems);
   return { architectures: archs as ArchitecturePlugin[], features: feats as FeaturePlugin[] };
+}
+
+/** An architecture's `modelTypes`: each valid, and each listed in the plugin's `families`. */
+function checkModelTypes(a: Record<string, unknown>, where: string): string[] {
+  if (a.modelTypes === undefined) return [];
+  if (!Array.isArray(a.modelTypes)) return [`${where} has a wrong \`modelTypes\` (expected an array)`];
+  const families = Array.isArray(a.families) ? (a.families as unknown[]) : [];
+  return a.modelTypes.flatMap((t: unknown, j) => {
+    const at = `${where} modelTypes[${j}]`;
+    const problems = checkModelTypeSpec(t, at);
+    const mt = (t as { modelType?: unknown } | null)?.modelType;
+    if (problems.length === 0 && !families.includes(mt))
+      problems.push(`${at}: "${String(mt)}" is not in \`families\` (add it: this plugin builds it)`);
+    return problems;
+  });
 }
 
 async function importModule(spec: string, file: string): Promise<Record<string, unknown>> {
@@ -146,6 +172,7 @@ async function importModule(spec: string, file: string): Promise<Record<string, 
 export async function loadPlugins(specs: readonly string[], cwd: string): Promise<LoadedPlugins> {
   const architectures: ArchitecturePlugin[] = [];
   const features: FeaturePlugin[] = [];
+  const modelTypes: PluginModelType[] = [];
   const sources: LoadedPlugin[] = [];
   const seen = new Map<string, string>();
   for (const spec of specs) {
@@ -157,17 +184,19 @@ export async function loadPlugins(specs: readonly string[], cwd: string): Promis
         `the module has neither a default export nor a named export \`pccxcPlugin\` (exports: ${Object.keys(mod).join(", ") || "none"})`,
       ]);
     const got = checkPluginModule(value, spec, file);
-    for (const [kind, list] of [
-      ["architecture", got.architectures],
-      ["feature", got.features],
+    const types = got.architectures.flatMap((a) => a.modelTypes ?? []);
+    for (const [kind, ids] of [
+      ["architecture plugin id", got.architectures.map((a) => a.id)],
+      ["feature plugin id", got.features.map((f) => f.id)],
+      ["model_type", types.map((t) => t.modelType)],
     ] as const) {
-      for (const p of list) {
-        const key = `${kind}:${p.id}`;
+      for (const id of ids) {
+        const key = `${kind}:${id}`;
         const prev = seen.get(key);
         if (prev !== undefined)
           throw invalidInput(
             "plugins/duplicate-id",
-            `${kind} plugin id "${p.id}" is defined by both ${prev} and ${spec}`,
+            `${kind} "${id}" is defined by both ${prev} and ${spec}`,
             {
               fix: "load each plugin module once, or give the plugins distinct ids",
             },
@@ -177,14 +206,16 @@ export async function loadPlugins(specs: readonly string[], cwd: string): Promis
     }
     architectures.push(...got.architectures);
     features.push(...got.features);
+    modelTypes.push(...types);
     sources.push({
       spec,
       file,
       architectures: got.architectures.map((a) => a.id),
       features: got.features.map((f) => f.id),
+      modelTypes: types.map((t) => t.modelType),
     });
   }
-  return { architectures, features, sources };
+  return { architectures, features, modelTypes, sources };
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * The architecture plugin contract: a plugin declares which text model types it handles and the
  * TextConfig fields it reads, and builds the ModelGraph of one config with a GraphBuilder. Plugins
- * are registered in an explicit list (src/resolver/registry.ts) or loaded with `--plugin`.
+ * are registered in an explicit list (src/resolver/registry.ts) or loaded with `--plugin`; a loaded
+ * one may also teach the config parser new model types (`modelTypes`, docs/plugins.md).
  */
-import type { Family, TextConfig } from "../parser/config/index.js";
+import type { Family, PluginModelType, TextConfig } from "../parser/config/index.js";
 import type { GraphBuilder } from "./graph/index.js";
 
 export interface ArchitecturePlugin {
@@ -17,4 +18,11 @@ export interface ArchitecturePlugin {
   readonly reads: readonly string[];
   /** Builds the graph of `cfg` into `b` (weights with HF names, ops in per-token order). */
   build(cfg: TextConfig, b: GraphBuilder): void;
+  /**
+   * Model types the config parser does not know, each read like its `base` family (docs/plugins.md,
+   * "A new model type"); their family is the model_type, which `families` must list. Only plugins
+   * loaded with `--plugin` use it: the loader (src/plugins) checks each declaration and hands them
+   * to the parser (`LoadedPlugins.modelTypes`); resolve() itself ignores it.
+   */
+  readonly modelTypes?: readonly PluginModelType[];
 }

@@ -115,12 +115,16 @@ static inline pccx_dm_cmd pccx_dm_command(uint64_t phys, uint32_t bytes, unsigne
   return c;
 }
 
-/* A DMA-able buffer: CPU pointer, bus (physical) address, size; impl is the HAL's own handle. */
+/* A DMA-able buffer: CPU pointer, bus (physical) address, size; impl is the HAL's own handle.
+ * wide/codes: exact co-simulation shadows (a PCCX_EXACT build with the simulation HAL only, NULL
+ * otherwise): a float32 value per 2-byte slot and an unrounded INT4 code per nibble (NaN: none). */
 typedef struct pccx_buf {
   void *virt;
   uint64_t phys;
   size_t bytes;
   intptr_t impl;
+  float *wide;
+  float *codes;
 } pccx_buf;
 
 typedef struct pccx_hal pccx_hal; /* opaque: each implementation defines it */

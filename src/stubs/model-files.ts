@@ -45,7 +45,7 @@ typedef struct pccx_config {
   float temperature;     /* 0: greedy argmax (lowest id on ties) */
   float top_p;           /* nucleus mass kept when sampling (>= 1: all) */
   uint64_t seed;         /* sampling PRNG seed (splitmix64) */
-  int verify_image;      /* check the manifest's region checksums in pccx_load */
+  int verify_image;      /* check the manifest's region checksums in pccx_load (default 1) */
 } pccx_config;
 
 void pccx_config_default(pccx_config *cfg);
@@ -104,7 +104,7 @@ export function renderModelTables(t: CTables): string {
       "k_segments",
       t.segments,
       (s) =>
-        `{${cString(s.name)}, ${s.kind}, ${u(s.firstStep)}, ${u(s.stepCount)}, ${s.maxPos === undefined ? "PCCX_NO_MAX_POS" : `${s.maxPos}ull`}}`,
+        `{${cString(s.name)}, ${s.kind}, ${u(s.firstStep)}, ${u(s.stepCount)}, ${s.maxPos === undefined ? "PCCX_NO_MAX_POS" : i64(s.maxPos)}}`,
     ),
     "",
     "/* Instruction words, in program order (one 64-bit store each at the NPU instruction offset). */",

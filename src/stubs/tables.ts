@@ -7,24 +7,17 @@
 import { relocTarget } from "../codegen/artifacts/check.js";
 import { viewProgram } from "../codegen/artifacts/view.js";
 import { HOST_FUNCTIONS } from "../codegen/host-ops/table.js";
-import type { DdrRegion, HostOperand, HostStep, Program, Step } from "../codegen/program.js";
-import { ExitCode, invalidInput, PccxError, unsupported } from "../diag/index.js";
+import type { HostOperand, HostStep, Program, Step } from "../codegen/program.js";
+import { ExitCode, PccxError, unsupported } from "../diag/index.js";
 import { cFieldPrefix, compiledIsa } from "../isa/index.js";
 import type { Target } from "../target/index.js";
-import { fnv1a64Fast } from "./fnv.js";
 import { portNames } from "./hal-header.js";
 import { type AttrValue, attrValue, hostCallVars, hostSetsVar, hostSpec } from "./host-fns.js";
+import { imageBytesOf, regionsOf } from "./regions.js";
 import type { DriverOptions, ImageManifest, KvGeometry } from "./types.js";
 
-export const REGION_KINDS: readonly DdrRegion["kind"][] = [
-  "weights",
-  "embedding",
-  "kv",
-  "buffer",
-  "logits",
-  "table",
-];
-const IMAGE_KINDS = new Set<DdrRegion["kind"]>(["weights", "embedding", "table"]);
+export { REGION_KINDS } from "./regions.js";
+
 export const DTYPES: readonly HostOperand["dtype"][] = ["f32", "bf16", "i32", "int4"];
 const SEGMENT_KINDS = ["load", "prefill", "decode"] as const;
 /** The pseudo-region of host inputs read from weights.bin itself (codegen's FILE_REGION). */
@@ -121,7 +114,7 @@ export interface CTables {
   readonly model: string;
   readonly target: string;
   readonly fingerprint: string;
-  /** maxPos: Segment.maxPos (undefined: unbounded). */
+  /** maxPos: Segment.maxPos (undefined: unbounded; negative: never replayed). */
   readonly segments: readonly CSegment[];
   readonly steps: readonly CStep[];
   readonly words: readonly { word: bigint; comment: string }[];
@@ -383,31 +376,6 @@ function logitsOf(p: Program, b: Builder, opts: DriverOptions): CTables["logits"
   return { region: idx, offset: 0, count, dtype };
 }
 
-function regionsOf(p: Program, opts: DriverOptions): CRegion[] {
-  const image = opts.image;
-  const fileOffsets = new Map((opts.manifest?.regions ?? []).map((r) => [r.name, r.fileOffset]));
-  return p.ddr.map((r) => {
-    const isImage = IMAGE_KINDS.has(r.kind);
-    const at = fileOffsets.get(r.name) ?? r.offset;
-    let hash: bigint | undefined;
-    if (isImage && image) {
-      const bytes = new Uint8Array(r.bytes);
-      if (at < image.length) bytes.set(image.subarray(at, Math.min(image.length, at + r.bytes)));
-      hash = fnv1a64Fast(bytes);
-    }
-    const kind = REGION_KINDS.indexOf(r.kind);
-    return {
-      name: r.name,
-      offset: r.offset,
-      bytes: r.bytes,
-      fileOffset: at,
-      kind,
-      image: isImage,
-      ...(hash !== undefined ? { hash } : {}),
-    };
-  });
-}
-
 /** The C tables of a program for a target. */
 export function buildTables(p: Program, t: Target, opts: DriverOptions = {}): CTables {
   const ext = Object.fromEntries(
@@ -419,13 +387,9 @@ export function buildTables(p: Program, t: Target, opts: DriverOptions = {}): CT
   const relocsBySeg = new Map<string, Program["relocations"][number][]>();
   for (const r of p.relocations) relocsBySeg.set(r.segment, [...(relocsBySeg.get(r.segment) ?? []), r]);
   p.segments.forEach((seg, si) => {
-    if (seg.maxPos !== undefined && !(Number.isSafeInteger(seg.maxPos) && seg.maxPos >= 0)) {
-      throw invalidInput(
-        "stubs/max-pos",
-        `segment ${seg.name}: maxPos ${seg.maxPos} is not a non-negative integer position`,
-        { fix: "regenerate the program (codegen sets maxPos of prefill segments)" },
-      );
-    }
+    // maxPos is checked by viewProgram (codegen/artifacts/check.ts: any safe integer), the rule the
+    // program files follow. A negative one means the segment is never replayed (a prefill chunk
+    // longer than a shared sliding ring): the driver feeds the whole prompt through decode.
     const first = b.steps.length;
     segments.push({
       name: seg.name,
@@ -479,7 +443,6 @@ export function buildTables(p: Program, t: Target, opts: DriverOptions = {}): CT
     dvars.push({ variable: b.varIndex.get(v.name)!, ...d });
   }
   const regions = regionsOf(p, opts);
-  const imageEnd = Math.max(0, ...regions.filter((r) => r.image).map((r) => r.fileOffset + r.bytes));
   return {
     model: p.model,
     target: p.target,
@@ -502,7 +465,7 @@ export function buildTables(p: Program, t: Target, opts: DriverOptions = {}): CT
     logits: logitsOf(p, b, opts),
     vocab: opts.vocab ?? 0,
     context: opts.context ?? 0,
-    imageBytes: opts.image ? Math.min(opts.image.length, imageEnd) : 0,
+    imageBytes: imageBytesOf(regions, opts),
     elemsPerWord: t.file.l2.word_bytes / 2,
   };
 }

@@ -20,16 +20,33 @@ export interface KvGeometry {
   readonly sink?: number;
 }
 
-/** What the driver needs from weights.json: where regions and host-read tensors are in weights.bin. */
+/**
+ * What the driver needs from weights.json: where each image-backed region is in weights.bin (and how
+ * many bytes the manifest gives it), the whole file's size and its off-DDR part.
+ */
 export interface ImageManifest {
-  readonly regions: readonly { readonly name: string; readonly fileOffset?: number }[];
-  readonly image?: { readonly offDdr?: { readonly fileOffset: number; readonly bytes: number } };
+  readonly regions: readonly {
+    readonly name: string;
+    readonly fileOffset?: number;
+    /** Bytes the image reserves for the region (at least the program's region bytes). */
+    readonly bytes?: number;
+  }[];
+  readonly image?: {
+    /** weights.bin's size: the driver refuses a shorter file (PCCX_ERR_IMAGE). */
+    readonly bytes?: number;
+    readonly offDdr?: { readonly fileOffset: number; readonly bytes: number };
+  };
 }
 
 export interface DriverOptions {
-  /** weights.json: region file offsets (default: the DDR offset) and the off-DDR part host functions read. */
+  /**
+   * weights.json: every image-backed region is loaded from its manifest entry's file offset (a region
+   * the manifest lacks is an error), the file's size is checked at load, and host functions read the
+   * off-DDR part. Without it, regions are read at their DDR offsets (test programs whose image is the
+   * DDR map itself).
+   */
   readonly manifest?: ImageManifest;
-  /** weights.bin: when given, the manifest records per-region checksums and the image size. */
+  /** weights.bin: when given, the tables record per-region checksums (FNV-1a 64) and the image size. */
   readonly image?: Uint8Array;
   /** Logits read for sampling (default: the whole logits region). Also the token-id limit. */
   readonly vocab?: number;

@@ -12,6 +12,7 @@ import { type FeaturePlugin, prepareConfig } from "../features/index.js";
 import {
   type GenerationConfig,
   type ParsedConfig,
+  type PluginModelType,
   parseConfigText,
   parseGenerationConfigText,
 } from "../parser/config/index.js";
@@ -33,6 +34,8 @@ export interface GenerateOptions extends TinyOptions {
   /** Plugins loaded with --plugin (their prepare hooks and architectures are used to resolve). */
   readonly features?: readonly FeaturePlugin[];
   readonly architectures?: readonly ArchitecturePlugin[];
+  /** Model types plugins add (`LoadedPlugins.modelTypes`): known when parsing the source and the tiny config. */
+  readonly modelTypes?: readonly PluginModelType[];
 }
 
 export interface TinyModel {
@@ -105,7 +108,7 @@ function checkTiny(
   opts: GenerateOptions,
 ): { parsed: ParsedConfig; graph: ModelGraph } {
   try {
-    const parsed = parseConfigText(text, "config.json");
+    const parsed = parseConfigText(text, "config.json", { modelTypes: opts.modelTypes ?? [] });
     const prepared = prepareConfig(parsed, opts.features ?? []);
     const { graph } = resolve(prepared, { plugins: opts.architectures ?? [] });
     return { parsed, graph };
@@ -132,7 +135,11 @@ export async function generateTiny(
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
     throw usageError("tiny/bad-option", `--seed must be an integer in [0, 2^32), got ${seed}`);
   const src = readSource(source);
-  const parsed = prepareConfig(parseConfigText(src.configText, src.configFile), opts.features ?? []);
+  const modelTypes = opts.modelTypes ?? [];
+  const parsed = prepareConfig(
+    parseConfigText(src.configText, src.configFile, { modelTypes }),
+    opts.features ?? [],
+  );
   const sourceGen =
     src.generationText === undefined
       ? undefined

@@ -12,13 +12,36 @@ export function bf16ToF32(bits: number): number {
   return f32[0]!;
 }
 
-/** float32 → BF16 bits, round to nearest even; NaN stays a quiet NaN. */
-export function f32ToBf16(x: number): number {
-  f32[0] = x;
-  const b = u32[0]!;
+/** BF16 bits of the float32 bits `b`: round to nearest even (±Infinity exact); NaN stays a quiet NaN. */
+export function bf16BitsOf(b: number): number {
   if ((b & 0x7f800000) === 0x7f800000 && (b & 0x007fffff) !== 0) return ((b >>> 16) | 0x0040) & 0xffff;
   const rounded = b + 0x7fff + ((b >>> 16) & 1);
   return (rounded >>> 16) & 0xffff;
+}
+
+/** float32 → BF16 bits, round to nearest even; NaN stays a quiet NaN. */
+export function f32ToBf16(x: number): number {
+  f32[0] = x;
+  return bf16BitsOf(u32[0]!);
+}
+
+/**
+ * Rounds `n` float32 values to BF16 in place, given as their bits (a Uint32Array view of a
+ * Float32Array) from `start`: each becomes `f32ToBf16(value) << 16`.
+ */
+export function roundBf16InPlace(bits: Uint32Array, start: number, n: number): void {
+  for (let i = start, end = start + n; i < end; i++) bits[i] = bf16BitsOf(bits[i]!) << 16;
+}
+
+/** Little-endian BF16 bytes of `values` (each rounded as `f32ToBf16`). */
+export function encodeBf16(values: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(values.length * 2);
+  for (let i = 0; i < values.length; i++) {
+    const b = f32ToBf16(values[i]!);
+    out[2 * i] = b & 0xff;
+    out[2 * i + 1] = b >>> 8;
+  }
+  return out;
 }
 
 /** Round a float32 value to the nearest BF16 value (as a number). */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { variablesRead, variablesSet } from "../../src/codegen/host-ops/index.js";
 import {
   HOST_FUNCTIONS,
   hostFunction,
@@ -77,5 +78,35 @@ describe("host function list", () => {
     expect(
       hostStepProblems({ kind: "host", fn: "nope", inputs: [], outputs: [], attrs: {}, origin }),
     ).toEqual(["unknown host function nope"]);
+  });
+});
+
+describe("variables a host step uses", () => {
+  it("resolves the list's reads with the step's attributes", () => {
+    expect(variablesRead("kv_write", { layer: 3, row: 0 })).toEqual(["pos"]);
+    expect(variablesRead("rope", { heads: 2 })).toEqual(["pos"]);
+    expect(variablesRead("attention", { layer: 5, heads: 8 })).toEqual(["kv_len[5]"]);
+    expect(variablesRead("gather_rows", { tokens: "token[0],token[1]" })).toEqual(["token[0]", "token[1]"]);
+    expect(variablesRead("gather_rows", { tokens: "token" })).toEqual(["token"]);
+    expect(variablesRead("add", {})).toEqual([]);
+    expect(variablesRead("nope", {})).toEqual([]);
+  });
+
+  it("names what kv_write, kv_view and moe_route set", () => {
+    expect(variablesSet("kv_write", { layer: 1, capacity: 8, chunk: 4, ports: 2 }).sort()).toEqual([
+      "kv_blocks[1]",
+      "kv_len[1]",
+      "kv_rows[1][0][0]",
+      "kv_rows[1][0][1]",
+      "kv_rows[1][1][0]",
+      "kv_rows[1][1][1]",
+      "kv_slot[1]",
+    ]);
+    expect(variablesSet("kv_view", { layer: 2, capacity: 8 }).sort()).toEqual(["kv_blocks[2]", "kv_len[2]"]);
+    expect(variablesSet("moe_route", { layer: 0, topK: 2, numExperts: 4 })).toEqual([
+      "expert[0][0]",
+      "expert[0][1]",
+    ]);
+    expect(variablesSet("add", {})).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@
  * each test injects one fault into a clean program and expects its diagnostic code.
  */
 import { describe, expect, it } from "vitest";
+import { variablesRead, variablesSet } from "../../src/codegen/host-ops/index.js";
 import { codegen, verifyProgram } from "../../src/codegen/index.js";
 import type { NpuStep, Program } from "../../src/codegen/program.js";
 import { llamaLike } from "./graphs.js";
@@ -158,6 +159,39 @@ describe("verifyProgram", () => {
     const c = codes(p);
     expect(c).toContain("verify/host");
     expect(c).toContain("verify/reloc");
+  });
+
+  it("declares every variable a relocation or host step uses, pos included", () => {
+    const declared = new Set(clean.variables.map((v) => v.name));
+    expect(declared.has("pos")).toBe(true);
+    expect(clean.variables.find((v) => v.name === "pos")!.setBy).toBe("driver");
+    const dec = clean.segments.find((x) => x.name === "decode")!;
+    // llama on kv260-v002: RoPE and kv_write run on the host and read pos
+    expect(dec.steps.some((x) => x.kind === "host" && x.fn === "kv_write")).toBe(true);
+    for (const r of clean.relocations)
+      for (const term of r.expr.terms) expect(declared).toContain(term.variable);
+    for (const st of dec.steps)
+      if (st.kind === "host")
+        for (const v of [...variablesRead(st.fn, st.attrs), ...variablesSet(st.fn, st.attrs)])
+          expect(declared).toContain(v);
+  });
+
+  it("rejects a host step that reads or sets an undeclared variable", () => {
+    const without = (name: string) => {
+      const p = JSON.parse(JSON.stringify(clean)) as Program & { variables: { name: string }[] };
+      p.variables = p.variables.filter((v) => v.name !== name);
+      return verifyProgram(p, t).filter((d) => d.code === "verify/variable");
+    };
+    const pos = without("pos");
+    expect(pos.length).toBeGreaterThan(0);
+    expect(pos.map((d) => d.message)).toContain(
+      'host step "kv_write L0 row 0" (layer 0) reads variable pos, which program.variables does not declare',
+    );
+    expect(pos[0]!.at?.jsonPath).toMatch(/^segments\[1\]\.steps\[\d+\]$/);
+    const slot = without("kv_slot[1]");
+    expect(slot.map((d) => d.message).join("\n")).toMatch(/sets variable kv_slot\[1\]/);
+    // the clean program has no such diagnostic
+    expect(verifyProgram(clean, t).some((d) => d.code === "verify/variable")).toBe(false);
   });
 
   it("catches a segment that ends with a transfer in flight", () => {

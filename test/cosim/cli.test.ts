@@ -81,6 +81,34 @@ describe.skipIf(!HAVE_GCC)("pccxc cosim (CLI)", () => {
     expect(r.err).toContain("golden reference");
   });
 
+  it("prints one block per numeric pass; --numeric picks the passes; a bad mode is exit 1", async () => {
+    const both = await run(["cosim", work, "--tokens", "2", "--prompt", "2,4", "--vocab", "24"]);
+    expect(both.code, both.err).toBe(0);
+    expect(both.err).toContain("  hardware pass:");
+    expect(both.err).toContain("  exact pass:");
+    const exact = await run([
+      "cosim",
+      work,
+      "--tokens",
+      "2",
+      "--prompt",
+      "2,4",
+      "--vocab",
+      "24",
+      "--numeric",
+      "exact",
+      "--json",
+    ]);
+    expect(exact.code, exact.err).toBe(0);
+    expect(exact.err).toContain("  exact pass:");
+    expect(exact.err).not.toContain("  hardware pass:");
+    const rep = JSON.parse(exact.out) as { passes: { numeric: string }[] };
+    expect(rep.passes.map((p) => p.numeric)).toEqual(["exact"]);
+    const bad = await run(["cosim", work, "--numeric", "fast"]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("--numeric expects one of both, hardware, exact");
+  });
+
   it("usage and input errors: a bad prompt is exit 1, a directory without a program exit 4", async () => {
     expect((await run(["cosim", work, "--prompt", "a,b"])).code).toBe(1);
     const empty = await mkdtemp(join(tmpdir(), "pccx-cosim-empty-"));

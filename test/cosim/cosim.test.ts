@@ -8,7 +8,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ExitCode, PccxError } from "../../src/diag/index.js";
-import { findToolchain, hasTool, runCosim } from "../../src/validate/cosim/index.js";
+import { type CosimNumeric, findToolchain, hasTool, runCosim } from "../../src/validate/cosim/index.js";
+import { simulateGeneration } from "../../src/validate/sim/generate.js";
+import { imageFromBytes } from "../../src/validate/sim/run.js";
 import { fixture, KV260, VOCAB } from "../stubs/fixture.js";
 
 const HAVE_GCC = hasTool("gcc");
@@ -32,6 +34,8 @@ async function cosim(
     patch?: (dir: string) => Promise<void>;
     args?: string[];
     busyPolls?: number;
+    numeric?: CosimNumeric;
+    golden?: number[];
   } = {},
 ) {
   const f = fixture({ prefill: opts.prefill ?? false });
@@ -46,7 +50,18 @@ async function cosim(
     ...(opts.patch ? { patchDriver: opts.patch } : {}),
     ...(opts.args ? { extraArgs: opts.args } : {}),
     ...(opts.busyPolls !== undefined ? { busyPolls: opts.busyPolls } : {}),
+    ...(opts.numeric ? { numeric: opts.numeric } : {}),
+    ...(opts.golden ? { golden: opts.golden } : {}),
   });
+}
+
+/** The exact simulator's generation of the fixture: the golden tokens of its dequantized weights. */
+function exactTokens(prefill: boolean): number[] {
+  const f = fixture({ prefill });
+  const run = simulateGeneration(f.program, imageFromBytes(f.image), KV260, PROMPT, 5, "exact", {
+    logits: { vocab: VOCAB },
+  });
+  return [...run.tokens];
 }
 
 /** Replaces text in a generated C file (the replacement must apply). */
@@ -75,6 +90,55 @@ describe.skipIf(!HAVE_GCC)("pccxc cosim: the gcc-built driver against the simula
     const r = await cosim({ prefill: true });
     expect(r.failures).toEqual([]);
     expect(r.conformance.runs).toBe(8);
+  });
+
+  it("two numeric passes: the shipped driver against hardware mode, the PCCX_EXACT build against exact mode, whose tokens are golden", async () => {
+    const golden = exactTokens(true);
+    const r = await cosim({ prefill: true, golden });
+    expect(r.failures).toEqual([]);
+    expect(r.passes.map((p) => p.numeric)).toEqual(["hardware", "exact"]);
+    const [hw, ex] = r.passes;
+    expect(ex!.driverTokens).toEqual([golden]);
+    expect(ex!.simulatorTokens).toEqual(golden);
+    expect(r.goldenEqual).toBe(true);
+    for (const p of r.passes) {
+      expect(p.failures, p.numeric).toEqual([]);
+      expect(p.conformance.problems).toEqual([]);
+      expect(p.conformance.runs).toBe(8);
+      // the last logits in the simulated DDR are bitwise the reference's (exact: unrounded values)
+      expect(p.finalLogits).toMatchObject({ compared: VOCAB, differing: 0 });
+    }
+    // the top-level fields are the hardware pass's
+    expect(r.driverTokens).toEqual(hw!.driverTokens);
+    expect(r.simulatorTokens).toEqual(hw!.simulatorTokens);
+  });
+
+  it("golden tokens the driver does not reproduce fail the exact pass and say whether the program departs too", async () => {
+    const golden = exactTokens(false);
+    golden[4] = (golden[4]! + 1) % VOCAB;
+    const r = await cosim({ golden });
+    expect(r.ok).toBe(false);
+    expect(r.goldenEqual).toBe(false);
+    expect(r.passes.map((p) => p.failures)).toEqual([[], []]);
+    expect(r.failures).toHaveLength(1);
+    expect(r.failures[0]).toMatch(
+      /^exact: driver tokens \[[\d,]+\] differ from the golden reference's \[[\d,]+\] \(the exact simulator's differ too: the program, not the driver, departs from the model\)$/,
+    );
+  });
+
+  it("an exact build that does not hand its float32 shadows to the simulator departs from the exact mode", async () => {
+    const r = await cosim({
+      patch: edit(
+        "pccx_hal_sim.c",
+        "if (b->wide) { /* float32 payloads",
+        "if (0 && b->wide) { /* float32 payloads",
+      ),
+    });
+    const [hw, ex] = r.passes;
+    expect(hw!.failures).toEqual([]);
+    expect(hw!.finalLogits?.differing).toBe(0);
+    // the BF16 data crossing DDR is rounded again: the exact values no longer hold
+    expect(ex!.finalLogits?.differing).toBeGreaterThan(0);
   });
 
   it("a driver that skips the cache flush after host steps produces wrong data", async () => {
@@ -118,6 +182,7 @@ describe.skipIf(!HAVE_GCC)("pccxc cosim: the gcc-built driver against the simula
   it("temperature sampling is seeded: pccx_reset replays it; it departs from greedy decoding", async () => {
     const r = await cosim({
       args: ["--temperature", "3", "--top-p", "0.95", "--seed", "11", "--reset-repeat"],
+      numeric: "hardware",
     });
     expect(r.driverExit).toBe(0);
     expect(r.driverTokens[1]).toEqual(r.driverTokens[0]);
@@ -129,7 +194,7 @@ describe.skipIf(!HAVE_GCC)("pccxc cosim: the gcc-built driver against the simula
   });
 
   it("an NPU that stays BUSY ends in PCCX_ERR_TIMEOUT naming the segment and step", async () => {
-    const r = await cosim({ busyPolls: 1e9, args: ["--timeout-us", "20000"] });
+    const r = await cosim({ busyPolls: 1e9, args: ["--timeout-us", "20000"], numeric: "hardware" });
     expect(r.driverExit).toBe(10 + 7);
     expect(r.driverStderr).toMatch(/PCCX_ERR_TIMEOUT: .*\n.*the NPU stays BUSY .*\[segment load step 7\]/);
   });
@@ -155,5 +220,10 @@ describe.skipIf(!HAVE_QEMU)("pccxc cosim --qemu: the aarch64 driver under qemu-u
     expect(r.platform).toBe("qemu-aarch64");
     expect(r.driverTokens).toEqual([r.simulatorTokens]);
     expect(r.conformance).toMatchObject({ runs: 8, problems: [] });
+    // the exact build too: the aarch64 shadows cross the protocol as the x86 ones do
+    expect(r.passes.map((p) => [p.numeric, p.driverTokens])).toEqual([
+      ["hardware", [r.simulatorTokens]],
+      ["exact", [exactTokens(true)]],
+    ]);
   });
 });

@@ -113,4 +113,33 @@ describe("co-simulation protocol", () => {
     expect(resp(Op.DM_STATUS, 0n, 0n, new Uint8Array(0), 2).value).toBe(0n);
     expect(x.faultList).toEqual([]);
   });
+
+  it("exact shadows: PUT_WIDE/PUT_CODES after a FLUSH replace the region's float32 copy and codes; GET_* read them back", () => {
+    const { program } = fixture();
+    const x = new CosimExecutor(program, KV260, { mode: "exact" });
+    const msg = (op: number, a: bigint, b: bigint, payload = new Uint8Array(0)) =>
+      handle(x, KV260, { op, port: 0, a, b, payload });
+    const f32 = (v: number[]) => new Uint8Array(Float32Array.from(v).buffer);
+    const read = (r: Uint8Array | undefined) => {
+      const dv = new DataView(r!.buffer, r!.byteOffset);
+      expect(dv.getUint32(0, true)).toBe(0);
+      return [...new Float32Array(r!.slice(16).buffer)];
+    };
+    const phys = BigInt(x.alloc("xn", 16).phys);
+    // bytes: BF16 1.0 and 2.0 at slots 1 and 2; the exact values beside them are not BF16
+    expect(msg(Op.FLUSH, phys + 2n, 0n, new Uint8Array([0x80, 0x3f, 0x00, 0x40]))).toBeUndefined();
+    expect(msg(Op.PUT_WIDE, phys + 2n, 4n, f32([1.0000001, 2.5]))).toBeUndefined();
+    expect(msg(Op.PUT_CODES, phys + 2n, 4n, f32([0.25, Number.NaN, -7.5, 3]))).toBeUndefined();
+    const r = x.state.ddr.region("xn")!;
+    // the simulator reads BF16 data from the exact copy
+    expect([...x.state.ddr.readTyped(r, 2, 2, "bf16")]).toEqual([Math.fround(1.0000001), 2.5]);
+    expect(read(msg(Op.GET_WIDE, phys, 6n))).toEqual([0, Math.fround(1.0000001), 2.5]);
+    expect(read(msg(Op.GET_CODES, phys + 2n, 2n))).toEqual([0.25, Number.NaN, -7.5, 3]);
+    expect(read(msg(Op.GET_CODES, phys + 6n, 2n))).toEqual([Number.NaN, Number.NaN, Number.NaN, Number.NaN]);
+    // outside every buffer: a fault for a put, status 14 for a get
+    msg(Op.PUT_WIDE, 0x10n, 2n, f32([1]));
+    expect(x.faultList.map((f) => f.kind)).toEqual(["addr-range"]);
+    const bad = msg(Op.GET_WIDE, 0x10n, 2n)!;
+    expect(new DataView(bad.buffer, bad.byteOffset).getUint32(0, true)).toBe(14);
+  });
 });

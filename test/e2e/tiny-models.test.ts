@@ -1,8 +1,8 @@
 /**
  * Every tiny model of examples/tiny compiles offline, its functional simulation (exact mode) picks
  * the same tokens as the golden reference run on the same dequantized weights, and — when gcc is
- * installed — the generated C driver, co-simulated against the simulator, replays the program exactly
- * as the simulator does.
+ * installed — the generated C driver, co-simulated against the simulator on golden.json's prompt,
+ * replays the program exactly as the simulator does and (its exact build) generates the golden tokens.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -16,10 +16,7 @@ if (!gcc)
   );
 
 /** Families whose end-to-end validation is a known open bug (tracked in the project's issues). */
-const KNOWN_OPEN: Readonly<Record<string, string>> = {
-  deepseek_v2: "MLA lowering: simulator tokens differ from the golden reference (validate/mismatch)",
-  deepseek_v3: "MLA lowering: simulator tokens differ from the golden reference (validate/mismatch)",
-};
+const KNOWN_OPEN: Readonly<Record<string, string>> = {};
 for (const [f, why] of Object.entries(KNOWN_OPEN)) console.warn(`test/e2e/tiny-models: ${f} skipped: ${why}`);
 
 describe("tiny models compile, validate and co-simulate", () => {
@@ -68,13 +65,31 @@ describe("tiny models compile, validate and co-simulate", () => {
       expect(report.validation.verdict).toBe("pass");
       expect(report.validation.golden.tokensEqual).toBe(true);
       if (!gcc) return;
-      // The C driver must replay the program exactly as the simulator does (tokens, every MMIO write
-      // and DataMover command). cosim runs the hardware numeric mode, whose rounding may flip a
-      // near-tie token of these random-weight models against the exact golden tokens, so it is given a
-      // prompt other than golden.json's: the simulator's own generation is then the reference.
-      const c = await runCli(["cosim", out, "--prompt", "1,2,3", "--tokens", "8", "-q"]);
+      // The C driver on golden.json's prompt (docs/driver.md §5): as shipped, it replays the program
+      // exactly as the simulator's hardware mode does (tokens, every MMIO write and DataMover
+      // command); its PCCX_EXACT build, against the exact mode, generates the golden tokens.
+      const c = await runCli([
+        "cosim",
+        out,
+        "--prompt",
+        golden.prompt.join(","),
+        "--tokens",
+        "8",
+        "--json",
+        "-q",
+      ]);
       expect(c.stderr).not.toContain("error[");
       expect(c.code).toBe(0);
+      const cosim = JSON.parse(c.stdout);
+      expect(cosim.golden).toEqual(golden.tokens);
+      expect(cosim.goldenEqual).toBe(true);
+      expect(
+        cosim.passes.map((p: { numeric: string; failures: string[] }) => [p.numeric, p.failures]),
+      ).toEqual([
+        ["hardware", []],
+        ["exact", []],
+      ]);
+      expect(cosim.passes[1].driverTokens).toEqual([golden.tokens]);
     });
   }
 });

@@ -1,6 +1,10 @@
-/** Runs the CLI in-process with captured stdout/stderr (no TTY, offline by default). */
+/**
+ * Runs the CLI in-process with captured stdout/stderr (no TTY, offline by default), from the
+ * repository root unless told otherwise. The one in-process runner every test folder uses.
+ */
 import type { CliIo } from "../../src/cli/context.js";
 import { main } from "../../src/cli/main.js";
+import { REPO_ROOT } from "./paths.js";
 
 export interface CliRun {
   readonly code: number;
@@ -8,10 +12,17 @@ export interface CliRun {
   readonly stderr: string;
 }
 
+export interface CliRunOptions {
+  /** Pretend stderr is a terminal (progress bars are drawn); default false. */
+  readonly stderrIsTTY?: boolean;
+}
+
+/** `pccxc <args>` with `env` added to HF_HUB_OFFLINE=1, relative paths resolved against `cwd`. */
 export async function runCli(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
-  cwd: string = process.cwd(),
+  cwd: string = REPO_ROOT,
+  opts: CliRunOptions = {},
 ): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
@@ -22,7 +33,7 @@ export async function runCli(
     stderr: (t) => {
       stderr += t;
     },
-    stderrIsTTY: false,
+    stderrIsTTY: opts.stderrIsTTY ?? false,
   };
   const code = await main(args, io, { HF_HUB_OFFLINE: "1", ...env }, cwd);
   return { code, stdout, stderr };

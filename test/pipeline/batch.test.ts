@@ -39,6 +39,7 @@ describe("batch", () => {
           "--write-baseline",
           baseline,
         ],
+        {},
         t.dir,
       );
       // llama breaches its budget (3), broken is invalid input (2): the largest code wins
@@ -76,6 +77,7 @@ describe("batch", () => {
           "--baseline",
           baseline,
         ],
+        {},
         t.dir,
       );
       expect(again.code).toBe(0);
@@ -92,10 +94,43 @@ describe("batch", () => {
           "--baseline",
           baseline,
         ],
+        {},
         t.dir,
       );
       expect(slower.code).toBe(ExitCode.UNSUPPORTED);
       expect(slower.stdout).toContain("vs baseline");
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it("the issue's gates: a decode drop over 3 % against the stored baseline, an L2 peak over a limit", async () => {
+    const t = await tempDir();
+    try {
+      const model = join(TINY_DIR, "qwen3");
+      const base = join(t.dir, "baseline.json");
+      const args = ["batch", model, "--context", "64"];
+      expect((await runCli([...args, "--write-baseline", base], {}, t.dir)).code).toBe(0);
+      const stored = JSON.parse(await readFile(base, "utf8"));
+      const decode = stored.models.qwen3.decodeTokS as number;
+      const l2 = stored.models.qwen3.l2PeakWords as number;
+      expect(l2).toBeGreaterThan(0);
+      const gate = async (limits: Record<string, number>, baselineDecode: number) => {
+        await writeFile(join(t.dir, "budget.json"), JSON.stringify({ models: { qwen3: limits } }));
+        stored.models.qwen3.decodeTokS = baselineDecode;
+        await writeFile(base, JSON.stringify(stored));
+        return runCli([...args, "--budget", "budget.json", "--baseline", base], {}, t.dir);
+      };
+      // 2.9 % slower than the baseline passes a 3 % gate, 3.1 % fails it
+      expect((await gate({ maxRegressionPct: 3 }, decode / 0.971)).code).toBe(0);
+      const slow = await gate({ maxRegressionPct: 3 }, decode / 0.969);
+      expect(slow.code).toBe(ExitCode.UNSUPPORTED);
+      expect(slow.stdout).toMatch(/decode tok\/s [\d.]+ vs baseline [\d.]+: −3\.1 % \(limit −3\.0 %\)/);
+      // the L2 peak at its limit passes, one word under fails
+      expect((await gate({ maxL2PeakWords: l2 }, decode)).code).toBe(0);
+      const big = await gate({ maxL2PeakWords: l2 - 1 }, decode);
+      expect(big.code).toBe(ExitCode.UNSUPPORTED);
+      expect(big.stdout).toContain(`L2 peak words ${l2} > ${l2 - 1}`);
     } finally {
       await t.cleanup();
     }

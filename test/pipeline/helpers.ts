@@ -1,14 +1,13 @@
 /**
  * Test helpers for the pipeline: paths (repo, examples, the shared configs), temporary
- * directories removed after each test, an in-process CLI runner with a fake io, and reading a
- * whole output directory into memory to compare bytes.
+ * directories removed after each test, the shared in-process CLI runner, and reading a whole
+ * output directory into memory to compare bytes.
  */
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { main } from "../../src/cli/main.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const TINY_DIR = join(REPO_ROOT, "examples/tiny");
@@ -23,28 +22,8 @@ export async function tempDir(
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export interface CliRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `pccxc <argv>` in-process with a fake, non-TTY io. */
-export async function runCli(argv: readonly string[], cwd: string = REPO_ROOT): Promise<CliRun> {
-  let stdout = "";
-  let stderr = "";
-  const io = {
-    stdout: (t: string) => {
-      stdout += t;
-    },
-    stderr: (t: string) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await main(argv, io, { HF_HUB_OFFLINE: "1" }, cwd);
-  return { code, stdout, stderr };
-}
+/** The shared in-process CLI runner (test/helpers/cli.ts): offline, from the repository root. */
+export { type CliRun, runCli } from "../helpers/cli.js";
 
 /** Every file under `dir` (relative "/" paths) with its bytes. */
 export async function readTree(dir: string, prefix = ""): Promise<Map<string, Buffer>> {

@@ -1,7 +1,11 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ExitCode, isPccxError } from "../../src/diag/index.js";
 import { MemoryLogger } from "../../src/diag/log.js";
+import { defaultThreads } from "../../src/layout/index.js";
 import { parseConfigText } from "../../src/parser/index.js";
+import { compile } from "../../src/pipeline/compile.js";
 import {
   choicesOf,
   groupSizeOf,
@@ -12,6 +16,8 @@ import {
 } from "../../src/pipeline/option-values.js";
 import { contextChoice, NoteLog, parseContexts } from "../../src/pipeline/settings.js";
 import { loadTarget } from "../../src/target/index.js";
+import { SHA_A, writeCachedRepo } from "../parser/source/fake-hub.js";
+import { TINY_DIR, tempDir } from "./helpers.js";
 
 function usage(fn: () => unknown): string {
   try {
@@ -114,4 +120,64 @@ describe("defaulted values", () => {
     contextChoice({ context: 100 }, config(1024), target, new NoteLog(quiet));
     expect(quiet.lines).toEqual([]);
   });
+});
+
+describe("defaulted values through a whole compile", () => {
+  const names = (log: MemoryLogger) =>
+    log.lines
+      .filter((l) => l.startsWith("info: ") && / \((default|inferred): /.test(l))
+      .map((l) => l.slice(6, l.indexOf(":", 6)));
+
+  it("every value pccxc chose is logged once with why; none when the user gave them all", async () => {
+    const t = await tempDir();
+    try {
+      // a repo id in a local HF cache: revision and cache dir are chosen too
+      const cache = join(t.dir, "hub");
+      const files: Record<string, Uint8Array> = {};
+      for (const f of ["config.json", "generation_config.json", "model.safetensors"])
+        files[f] = await readFile(join(TINY_DIR, "llama", f));
+      await writeCachedRepo(cache, "org/tiny-llama", SHA_A, files);
+      const env = { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: "1" };
+      const log = new MemoryLogger();
+      await compile("org/tiny-llama", { out: join(t.dir, "a"), cwd: t.dir, env, offline: true, logger: log });
+      expect(names(log)).toEqual([
+        "target",
+        "quantization threads",
+        "revision",
+        "cache dir",
+        "context",
+        "group size",
+        "kv dtype",
+        "functional validation",
+        "validation prompt",
+        "validation tokens",
+      ]);
+      expect(log.lines).toContain(`info: revision: main (default: the repo's main branch)`);
+      expect(log.lines).toContain(
+        `info: quantization threads: ${defaultThreads()} (default: the machine's cores, at most 8)`,
+      );
+
+      const given = new MemoryLogger();
+      await compile("org/tiny-llama", {
+        out: join(t.dir, "b"),
+        cwd: t.dir,
+        env,
+        offline: true,
+        logger: given,
+        target: "kv260-v002",
+        revision: "main",
+        cacheDir: cache,
+        context: 256,
+        groupSize: 32,
+        kvDtype: "int8",
+        threads: 1,
+        validate: "on",
+        tokens: 2,
+      });
+      // the validation prompt is inferred from the config (its BOS id): nothing to give
+      expect(names(given)).toEqual(["validation prompt"]);
+    } finally {
+      await t.cleanup();
+    }
+  }, 60_000);
 });

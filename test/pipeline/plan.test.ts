@@ -3,9 +3,12 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ExitCode } from "../../src/diag/index.js";
 import { plan } from "../../src/pipeline/plan.js";
+import { loadTarget } from "../../src/target/index.js";
 import { REPO_ROOT, runCli, TINY_DIR, tempDir } from "./helpers.js";
 
 const LLAMA = join(TINY_DIR, "llama");
+/** The KV dtype the built-in target defaults to (the note and the plan must say it). */
+const KV_DEFAULT = loadTarget("kv260-v002").file.numeric.kv_cache.default;
 
 describe("plan", () => {
   it("plans from the config alone: ledger, fit, program statistics and a rate per context", async () => {
@@ -26,7 +29,7 @@ describe("plan", () => {
       expect(k!.target.name).toBe("kv260-v002");
       expect(k!.verdict).toBe("fits");
       expect(k!.ledger?.rejected).toBe(0);
-      expect(k!.layout).toMatchObject({ context: 128, groupSize: 0, kvDtype: "int8" });
+      expect(k!.layout).toMatchObject({ context: 128, groupSize: 0, kvDtype: KV_DEFAULT });
       expect(k!.layout!.fit.estimate).toBe(false); // exact: codegen ran and the DDR map was finalized
       expect(k!.program!["NPU instructions/token"]).toBeGreaterThan(0);
       const perf = k!.performance!;

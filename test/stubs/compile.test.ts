@@ -64,6 +64,13 @@ describe.skipIf(!COMPILERS.some((c) => c.have))("the generated driver compiles w
         expect(existsSync(out)).toBe(true);
       }
     });
+    it.skipIf(!have)(`${compiler}: the exact co-simulation build (PCCX_EXACT) with the sim HAL`, () => {
+      const out = join(work, `run_sim_exact_${compiler}`);
+      const r = cc(compiler, [...C_FLAGS, "-DPCCX_EXACT", "-o", out, ...C_SOURCES, "pccx_hal_sim.c", "-lm"]);
+      expect(r.out).toBe("");
+      expect(r.ok).toBe(true);
+      expect(existsSync(out)).toBe(true);
+    });
     it.skipIf(!have)(
       `${compiler}: the bare-metal HAL against the BSP header stubs, and without PCCX_BAREMETAL`,
       () => {

@@ -3,7 +3,9 @@
  * runs every host function through the co-simulation HAL; its outputs (flushed into the simulated
  * DDR) are compared with the simulator's own execution of the same steps on the same image.
  * Bitwise for arithmetic functions; within one float32/bf16 ulp for transcendental ones (libm and
- * V8 may round exp/tanh/erf/sin/cos differently in the last double bit).
+ * V8 may round exp/tanh/erf/sin/cos differently in the last double bit). Twice: the driver as shipped
+ * against the hardware numeric mode, and its PCCX_EXACT build against the exact mode (BF16 outputs
+ * compared as their exact float32 values, INT4 KV tiles also by their unrounded codes).
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -21,6 +23,7 @@ import {
   runDriverProcess,
 } from "../../src/validate/cosim/index.js";
 import { driverVariables, FunctionalMachine, imageFromBytes } from "../../src/validate/sim/index.js";
+import type { NumericMode } from "../../src/validate/sim/types.js";
 import { KV260 } from "./fixture.js";
 import { ALL_FUNCTIONS, COVERED, hostProgram } from "./host-cases.js";
 
@@ -33,7 +36,7 @@ if (!HAVE_GCC)
 const PROMPT = [1, 3, 0, 5];
 const hp = hostProgram();
 let work = "";
-let bin = "";
+const bins: Record<NumericMode, string> = { hardware: "", exact: "" };
 
 /** Random inputs: bf16 regions get bf16 values in [-3, 3), f32 regions float32 values. */
 function image(seed: number): Uint8Array {
@@ -65,18 +68,18 @@ function ulpKey(x: number, bf16: boolean): number {
   return bf16 ? Math.trunc(u / 65536) : u;
 }
 
-async function runBoth(seed: number) {
+async function runBoth(seed: number, mode: NumericMode = "hardware") {
   const img = image(seed);
   const weights = join(work, `w${seed >>> 0}.bin`);
   await writeFile(weights, img);
-  const x = new CosimExecutor(hp.program, KV260);
+  const x = new CosimExecutor(hp.program, KV260, { mode });
   const run = await runDriverProcess(
-    [bin, "--weights", weights, "--tokens", "1", "--hal", "fds=3,3", ...PROMPT.map(String)],
+    [bins[mode], "--weights", weights, "--tokens", "1", "--hal", "fds=3,3", ...PROMPT.map(String)],
     x,
     KV260,
     60_000,
   );
-  const m = new FunctionalMachine(hp.program, imageFromBytes(img), KV260, { mode: "hardware" });
+  const m = new FunctionalMachine(hp.program, imageFromBytes(img), KV260, { mode });
   PROMPT.forEach((tok, pos) => {
     m.runSegment("decode", driverVariables(hp.program.variables, pos, [tok]));
   });
@@ -87,8 +90,10 @@ describe.skipIf(!HAVE_GCC)("host operations: C driver vs simulator (src/codegen/
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), "pccx-hostops-"));
     await writeDriver(generateDriver(hp.program, KV260, { vocab: 16 }), join(work, "driver"));
-    bin = join(work, "pccx_run_sim");
-    compileDriver(findToolchain({}), join(work, "driver"), "sim", bin);
+    bins.hardware = join(work, "pccx_run_sim");
+    compileDriver(findToolchain({}), join(work, "driver"), "sim", bins.hardware);
+    bins.exact = join(work, "pccx_run_sim_exact");
+    compileDriver(findToolchain({}), join(work, "driver"), "sim", bins.exact, ["PCCX_EXACT"]);
   });
   afterAll(async () => {
     if (work) await rm(work, { recursive: true, force: true });
@@ -98,44 +103,65 @@ describe.skipIf(!HAVE_GCC)("host operations: C driver vs simulator (src/codegen/
     expect([...COVERED].sort()).toEqual([...ALL_FUNCTIONS].sort());
   });
 
-  it("every output agrees on random inputs (bitwise, or within one ulp for transcendental functions)", async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.integer(), async (seed) => {
-        const { run, x, m } = await runBoth(seed);
-        let compared = 0;
-        let differing = 0;
-        expect(run.stderr).toBe("");
-        expect(run.code).toBe(0);
-        expect(m.log.faults.map((f) => f.message)).toEqual([]);
-        expect(x.faultList).toEqual([]);
-        for (const c of hp.cases) {
-          for (const o of c.outputs) {
-            const ref = m.read({ region: o.region, elements: o.elements, dtype: o.dtype });
-            const r = x.state.ddr.region(o.region)!;
-            const got = x.state.ddr.readTyped(r, 0, o.elements, o.dtype);
-            // not vacuous: every output holds something the function wrote (argmax may pick index 0)
-            if (c.fn !== "argmax")
-              expect(
-                got.some((v) => v !== 0),
-                `${c.name} ${o.region} is all zeros`,
-              ).toBe(true);
-            for (let i = 0; i < o.elements; i++) {
-              const a = got[i]!;
-              const b = ref[i]!;
-              compared++;
-              if (Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b))) continue;
-              differing++;
-              const d = Math.abs(ulpKey(a, o.dtype === "bf16") - ulpKey(b, o.dtype === "bf16"));
-              expect(d, `${c.name} ${o.region}[${i}]: C ${a}, simulator ${b}`).toBeLessThanOrEqual(c.ulps);
+  it.each<NumericMode>(["hardware", "exact"])(
+    "%s: every output agrees on random inputs (bitwise, or within one ulp for transcendental functions)",
+    async (mode) => {
+      let codes = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.integer(), async (seed) => {
+          const { run, x, m } = await runBoth(seed, mode);
+          let compared = 0;
+          let differing = 0;
+          expect(run.stderr).toBe("");
+          expect(run.code).toBe(0);
+          expect(m.log.faults.map((f) => f.message)).toEqual([]);
+          expect(x.faultList).toEqual([]);
+          for (const c of hp.cases) {
+            for (const o of c.outputs) {
+              // exact mode reads BF16 outputs from the exact float32 copies (the driver's shadows)
+              const ref = m.read({ region: o.region, elements: o.elements, dtype: o.dtype });
+              const r = x.state.ddr.region(o.region)!;
+              const got = x.state.ddr.readTyped(r, 0, o.elements, o.dtype);
+              const bf16 = o.dtype === "bf16" && mode === "hardware";
+              // not vacuous: every output holds something the function wrote (argmax may pick index 0)
+              if (c.fn !== "argmax")
+                expect(
+                  got.some((v) => v !== 0),
+                  `${c.name} ${o.region} is all zeros`,
+                ).toBe(true);
+              for (let i = 0; i < o.elements; i++) {
+                const a = got[i]!;
+                const b = ref[i]!;
+                compared++;
+                if (Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b))) continue;
+                differing++;
+                const d = Math.abs(ulpKey(a, bf16) - ulpKey(b, bf16));
+                expect(d, `${c.name} ${o.region}[${i}]: C ${a}, simulator ${b}`).toBeLessThanOrEqual(c.ulps);
+              }
             }
           }
-        }
-        // bitwise in practice (glibc and V8 agree on every value seen); the ulp is for other libms
-        expect(differing).toBeLessThanOrEqual(compared / 100);
-      }),
-      { numRuns: 4 },
-    );
-  });
+          // exact mode: the unrounded INT4 codes of the KV tiles agree too (NaN: none recorded)
+          if (mode === "exact") {
+            for (const r of hp.program.ddr) {
+              const want = m.state.ddr.region(r.name)?.exactCodes;
+              if (!want) continue;
+              const have = x.state.ddr.region(r.name)?.exactCodes;
+              expect(have, `${r.name} codes`).toBeDefined();
+              for (let i = 0; i < want.length; i++) {
+                if (Number.isNaN(want[i]!)) continue;
+                codes++;
+                expect(have![i], `${r.name} code ${i}`).toBe(want[i]);
+              }
+            }
+          }
+          // bitwise in practice (glibc and V8 agree on every value seen); the ulp is for other libms
+          expect(differing).toBeLessThanOrEqual(compared / 100);
+        }),
+        { numRuns: 4 },
+      );
+      if (mode === "exact") expect(codes).toBeGreaterThan(0);
+    },
+  );
 
   it("the host functions that set variables set the simulator's values (kv_write, kv_view, moe_route)", async () => {
     const { x, m } = await runBoth(42);

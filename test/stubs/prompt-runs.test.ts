@@ -7,6 +7,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  encodeProgramBin,
+  parseProgramBin,
+  readProgramJson,
+  renderProgramJson,
+} from "../../src/codegen/artifacts/index.js";
 import { generateDriver, writeDriver } from "../../src/stubs/index.js";
 import {
   CosimExecutor,
@@ -30,15 +36,30 @@ describe("maxPos in the C tables", () => {
   it("k_segments carries each segment's maxPos (PCCX_NO_MAX_POS when it has none)", () => {
     const { files } = generateDriver(fixture({ prefill: true, maxPos: 1 }).program, KV260, { vocab: VOCAB });
     const model = files.get("pccx_model.c")!;
-    expect(model).toMatch(/\{"prefill", 1, \d+u, \d+u, 1ull\}/);
+    expect(model).toMatch(/\{"prefill", 1, \d+u, \d+u, 1ll\}/);
     expect(model).toMatch(/\{"decode", 2, \d+u, \d+u, PCCX_NO_MAX_POS\}/);
-    expect(files.get("pccx_program.h")).toContain("uint64_t max_pos;");
+    expect(files.get("pccx_program.h")).toContain("int64_t max_pos;");
+    expect(files.get("pccx_program.h")).toContain("#define PCCX_NO_MAX_POS INT64_MAX");
   });
 
-  it("rejects a maxPos that is not a position", () => {
-    expect(() => generateDriver(fixture({ prefill: true, maxPos: -1 }).program, KV260, {})).toThrow(
-      /maxPos -1 is not a non-negative integer/,
-    );
+  it("accepts what the program artifacts accept: a negative maxPos (never replayed) survives program.json and program.bin", () => {
+    const f = fixture({ prefill: true, maxPos: -3 });
+    // the artifacts side: both files carry it and read it back
+    const fromJson = readProgramJson(renderProgramJson(f.program), { file: "program.json" });
+    const fromBin = parseProgramBin(encodeProgramBin(f.program), { file: "program.bin" }).program;
+    for (const p of [fromJson, fromBin]) {
+      expect(p.segments.find((s) => s.kind === "prefill")?.maxPos).toBe(-3);
+      // the driver side: the same program generates, with the negative position in k_segments
+      const model = generateDriver(p, KV260, { vocab: VOCAB }).files.get("pccx_model.c")!;
+      expect(model).toMatch(/\{"prefill", 1, \d+u, \d+u, -3ll\}/);
+    }
+  });
+
+  it("rejects a maxPos that is not a safe integer, as the artifacts do", () => {
+    const f = fixture({ prefill: true, maxPos: 1.5 });
+    // one rule for both: codegen/artifacts/check.ts, which generateDriver applies through viewProgram
+    expect(() => generateDriver(f.program, KV260, {})).toThrow(/max_pos: 1\.5 is not a position/);
+    expect(() => readProgramJson(renderProgramJson(f.program), { file: "program.json" })).toThrow();
   });
 });
 
@@ -91,6 +112,12 @@ describe.skipIf(!HAVE_GCC)("the driver's prompt runs follow the simulator's prom
       ["decode", 3],
       ["decode", 4],
     ]);
+  });
+
+  it("a negative maxPos sends the whole prompt through decode", async () => {
+    const runs = await driverRuns(-1);
+    expect(runs).toEqual(expected(-1));
+    expect(runs.map(([s]) => s)).toEqual(["decode", "decode", "decode", "decode", "decode"]);
   });
 
   it("without maxPos every whole chunk goes through prefill", async () => {

@@ -99,7 +99,7 @@ describe("target fingerprint", () => {
         d.isa.cvo_functions[2].formula = "0.5*x*(1+erf(x/sqrt(2)))";
       },
       (d) => {
-        d.numeric.kv_cache.default = "int4";
+        d.numeric.kv_cache.default = "int8";
       },
     ];
     const seen = new Set([base.hash]);

@@ -49,7 +49,10 @@ export function tempDir(): { dir: string; write(name: string, text: string): str
 
 export type { CliRun };
 
-/** `pccxc <argv>` in-process with a fake terminal. */
-export function runCli(argv: readonly string[], cwd = process.cwd()): Promise<CliRun> {
+/**
+ * `pccxc <argv>` in-process (test/helpers/cli.ts: captured output, offline), relative paths resolved
+ * against `cwd` (default: the repository root).
+ */
+export function runCli(argv: readonly string[], cwd?: string): Promise<CliRun> {
   return runCliIn(argv, {}, cwd);
 }

@@ -85,7 +85,7 @@ describe("built-in targets", () => {
     });
     expect(f.isa.cvo_functions.find((c) => c.name === "GELU")?.formula).toBe("x*sigmoid(1.702*x)");
     expect(f.isa.cvo_functions.every((c) => !c.extension && c.code <= 7)).toBe(true);
-    expect(f.numeric.kv_cache.default).toBe("int8");
+    expect(f.numeric.kv_cache.default).toBe("int4");
   });
 
   it("kv260-v002-ext adds extension codes 8-15 and feeds the GEMV from all four HP ports", () => {

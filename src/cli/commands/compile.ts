@@ -41,7 +41,12 @@ export function addChoiceOptions(cmd: Command): Command {
       "tokens the KV cache holds (default: min(max_position_embeddings, target ring capacity))",
     )
     .option("--kv-dtype <dtype>", "KV cache dtype: int4, int8, bf16 (default: the target's)")
-    .option("--plugin <spec>", "load an architecture/feature plugin module (repeatable)", collect);
+    .option("--plugin <spec>", "load an architecture/feature plugin module (repeatable)", collect)
+    .option(
+      "--layout-override <spec>",
+      "change a tensor's layout: <tensor-glob|role>=<format>[,group=N][,placement=P] (repeatable, in order)",
+      collect,
+    );
 }
 
 interface CompileCliOptions extends RawChoiceOptions {

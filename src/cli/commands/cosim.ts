@@ -1,8 +1,10 @@
 /**
- * `pccxc cosim <out-dir> [--tokens N] [--prompt ids] [--qemu]`: builds the output directory's C
- * driver against the simulation HAL, runs load + prefill + N decode steps against the functional
- * simulator (over a pipe), and checks the tokens and every MMIO write / DataMover command against
- * the program (docs/driver.md, "Co-simulation"). Exit 0 when everything agrees, 2 when it does not,
+ * `pccxc cosim <out-dir> [--tokens N] [--prompt ids] [--qemu] [--numeric both|hardware|exact]`:
+ * builds the output directory's C driver against the simulation HAL, runs load + prefill + N decode
+ * steps against the functional simulator (over a pipe), and checks the tokens and every MMIO write /
+ * DataMover command against the program, once per numeric pass: the shipped driver against the
+ * hardware mode, and the PCCX_EXACT build against the exact mode, whose tokens must equal the golden
+ * reference's (docs/driver.md, "Co-simulation"). Exit 0 when everything agrees, 2 when it does not,
  * 3 when a tool (gcc, aarch64 gcc, qemu-user) is missing.
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -14,13 +16,14 @@ import type { Program } from "../../codegen/program.js";
 import { ExitCode, ioError, PccxError, usageError } from "../../diag/index.js";
 import type { WeightManifest } from "../../layout/image/manifest.js";
 import { loadTarget, type Target } from "../../target/index.js";
-import { type CosimReport, runCosim } from "../../validate/cosim/run.js";
+import { type CosimNumeric, type CosimPass, type CosimReport, runCosim } from "../../validate/cosim/run.js";
 import type { CliContext } from "../context.js";
 
 interface CosimCliOptions {
   readonly tokens: string;
   readonly prompt: string;
   readonly qemu?: boolean;
+  readonly numeric: string;
   readonly target?: string;
   readonly vocab?: string;
   readonly golden?: string;
@@ -108,17 +111,48 @@ function goldenFor(
   return undefined;
 }
 
+const NUMERIC: readonly CosimNumeric[] = ["both", "hardware", "exact"];
+
+function numericOption(text: string): CosimNumeric {
+  const n = NUMERIC.find((m) => m === text);
+  if (!n)
+    throw usageError("cosim/bad-option", `--numeric expects one of ${NUMERIC.join(", ")}, got "${text}"`, {
+      fix: "e.g. --numeric both (the default)",
+    });
+  return n;
+}
+
+function passLines(p: CosimPass, golden: readonly number[] | undefined): string[] {
+  const fl = p.finalLogits;
+  return [
+    `  ${p.numeric} pass:`,
+    `    driver tokens    ${p.driverTokens.map((t) => `[${t.join(", ")}]`).join(" ")}`,
+    `    simulator tokens [${p.simulatorTokens.join(", ")}]${
+      golden && p.numeric === "exact"
+        ? p.simulatorTokens.join(",") === golden.join(",")
+          ? " = golden"
+          : " ≠ golden"
+        : ""
+    }`,
+    `    ${p.events} MMIO/DataMover events and notes, ${p.messages} messages; logs ${p.logsEqual ? "identical" : "DIFFER"}`,
+    `    conformance: ${p.conformance.runs} segment runs, ${p.conformance.npu} instruction words and ${p.conformance.dma} DataMover commands checked, ${p.conformance.problems.length} problems`,
+    `    simulator faults: ${p.simulatorFaults.length}${
+      fl ? `; final logits: ${fl.differing} of ${fl.compared} differ (max |Δ| ${fl.maxAbsDiff})` : ""
+    }`,
+  ];
+}
+
 function summary(r: CosimReport): string[] {
   const lines = [
     `cosim (${r.platform}): prompt [${r.prompt.join(", ")}]`,
-    `  driver tokens    ${r.driverTokens.map((t) => `[${t.join(", ")}]`).join(" ")}`,
-    `  simulator tokens [${r.simulatorTokens.join(", ")}]`,
     ...(r.golden
-      ? [`  golden tokens    [${r.golden.join(", ")}]`]
+      ? [
+          `  golden tokens    [${r.golden.join(", ")}]${
+            r.goldenEqual === undefined ? "" : r.goldenEqual ? " (exact pass equal)" : " (exact pass DIFFERS)"
+          }`,
+        ]
       : ["  golden tokens    (not given: the simulator's generation is the reference)"]),
-    `  ${r.events} MMIO/DataMover events and notes, ${r.messages} messages; logs ${r.logsEqual ? "identical" : "DIFFER"}`,
-    `  conformance: ${r.conformance.runs} segment runs, ${r.conformance.npu} instruction words and ${r.conformance.dma} DataMover commands checked, ${r.conformance.problems.length} problems`,
-    `  simulator faults: ${r.simulatorFaults.length}`,
+    ...r.passes.flatMap((p) => passLines(p, r.golden)),
   ];
   for (const f of r.failures) lines.push(`  FAIL ${f}`);
   lines.push(r.ok ? "cosim: OK" : "cosim: FAILED");
@@ -133,6 +167,11 @@ export function registerCosim(program: Command, ctx: CliContext): void {
     .option("--tokens <n>", "decode steps", "8")
     .option("--prompt <ids>", "prompt token ids, comma-separated", "1,2,3")
     .option("--qemu", "build with aarch64-linux-gnu-gcc and run under qemu-aarch64")
+    .option(
+      "--numeric <mode>",
+      "numeric passes: hardware (shipped driver vs hardware mode), exact (PCCX_EXACT build vs exact mode, tokens = golden), or both",
+      "both",
+    )
     .option("-t, --target <name|path>", "target (default: the one the program names)")
     .option(
       "--vocab <n>",
@@ -152,6 +191,7 @@ async function runCosimCommand(dirArg: string, opts: CosimCliOptions, ctx: CliCo
   const dir = resolve(ctx.cwd, dirArg);
   const prompt = ids("prompt", opts.prompt);
   const tokens = count("tokens", opts.tokens);
+  const numeric = numericOption(opts.numeric);
   const program = readProgram(dir);
   const target = targetFor(program, opts.target, ctx.cwd);
   const weights = join(dir, "weights.bin");
@@ -173,6 +213,7 @@ async function runCosimCommand(dirArg: string, opts: CosimCliOptions, ctx: CliCo
     image: new Uint8Array(readFileSync(weights)),
     prompt,
     tokens,
+    numeric,
     ...(opts.qemu ? { qemu: true } : {}),
     ...(vocab !== undefined ? { vocab } : {}),
     ...(golden ? { golden } : {}),

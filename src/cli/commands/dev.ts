@@ -95,6 +95,8 @@ async function runTiny(source: string, opts: TinyCliOptions, ctx: CliContext): P
     ...(opts.force ? { force: true } : {}),
     features: featureList(plugins.features, []),
     architectures: plugins.architectures,
+    // the source and the tiny config are parsed with the model types plugins add
+    modelTypes: plugins.modelTypes,
   });
   const summary = {
     dir: m.dir,
@@ -128,7 +130,7 @@ async function runFeaturesCommand(source: string, opts: FeaturesCliOptions, ctx:
   const features = featureList(plugins.features);
   const target = loadTarget(opts.target, [], { cwd: ctx.cwd });
   const { file, text } = readConfig(resolvePath(ctx.cwd, source));
-  const parsed = prepareConfig(parseConfigText(text, file), features);
+  const parsed = prepareConfig(parseConfigText(text, file, { modelTypes: plugins.modelTypes }), features);
   const { graph } = resolve(parsed, { plugins: plugins.architectures });
   const r = runFeatures(graph, parsed, target, features);
   for (const d of r.diagnostics.filter((x) => x.severity !== "error"))

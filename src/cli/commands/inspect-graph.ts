@@ -6,7 +6,7 @@
 import { isPccxError, type PccxError } from "../../diag/index.js";
 import { type FeatureLedger, prepareConfig, renderLedgerText, runFeatures } from "../../features/index.js";
 import type { ModelSource } from "../../parser/model.js";
-import { featureList, loadPlugins } from "../../plugins/index.js";
+import { featureList, type LoadedPlugins } from "../../plugins/index.js";
 import { countParams, layerSummary, type ModelGraph } from "../../resolver/graph/index.js";
 import { resolve } from "../../resolver/index.js";
 import { loadTarget } from "../../target/index.js";
@@ -19,8 +19,12 @@ export interface Analysis {
   readonly error?: PccxError;
 }
 
-export async function analyse(src: ModelSource, opts: InspectOptions, ctx: CliContext): Promise<Analysis> {
-  const plugins = await loadPlugins(opts.plugin ?? [], ctx.cwd);
+export async function analyse(
+  src: ModelSource,
+  plugins: LoadedPlugins,
+  opts: InspectOptions,
+  ctx: CliContext,
+): Promise<Analysis> {
   const features = featureList(plugins.features);
   const target = loadTarget(opts.target ?? "kv260-v002", [], { cwd: ctx.cwd });
   try {

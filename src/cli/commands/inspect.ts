@@ -16,7 +16,7 @@ import {
   sortedEntries,
   type TensorGroup,
 } from "../../parser/safetensors/summary.js";
-import { collect } from "../../plugins/index.js";
+import { collect, loadPlugins } from "../../plugins/index.js";
 import type { CliContext } from "../context.js";
 import { analyse, architectureSection, ledgerSection } from "./inspect-graph.js";
 
@@ -73,6 +73,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
 
 export async function runInspect(model: string, opts: InspectOptions, ctx: CliContext): Promise<void> {
   const logger = ctx.logger({ quiet: opts.quiet, verbose: opts.verbose });
+  const plugins = await loadPlugins(opts.plugin ?? [], ctx.cwd);
   const src = await openModel(model, {
     ...(opts.revision ? { revision: opts.revision } : {}),
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
@@ -83,9 +84,11 @@ export async function runInspect(model: string, opts: InspectOptions, ctx: CliCo
     env: ctx.env,
     cwd: ctx.cwd,
     logger,
+    // model types added by architecture plugins
+    parse: { modelTypes: plugins.modelTypes },
   });
   try {
-    const analysis = await analyse(src, opts, ctx);
+    const analysis = await analyse(src, plugins, opts, ctx);
     if (opts.json && analysis.error) throw analysis.error;
     const sections = [
       ...SECTIONS.map((build) => build(src, opts)),

@@ -74,6 +74,32 @@ export function variableEffects(
   return out;
 }
 
+/**
+ * The variables a host step reads: the function's `reads` with index placeholders (`[layer]`) taken
+ * from its numeric attributes; a function with a `tokens` attribute reads exactly the variables it
+ * names (gather_rows: `token` or `token[t]`, one per row).
+ */
+export function variablesRead(fn: string, attrs: Attrs): string[] {
+  const spec = hostFunction(fn);
+  if (!spec) return [];
+  const out = new Set<string>();
+  const tokens = attrs.tokens;
+  if (typeof tokens === "string") for (const t of tokens.split(",")) if (t) out.add(t);
+  for (const pattern of spec.reads ?? []) {
+    if (typeof tokens === "string" && /^token\b/.test(pattern)) continue;
+    const name = pattern.replace(/\[([a-z]+)\]/g, (all, k: string) =>
+      typeof attrs[k] === "number" ? `[${attrs[k]}]` : all,
+    );
+    out.add(name);
+  }
+  return [...out];
+}
+
+/** The variables a host step sets (their names; values from variableEffects). */
+export function variablesSet(fn: string, attrs: Attrs): string[] {
+  return [...variableEffects(fn, attrs, new Map()).keys()];
+}
+
 /** Problems of a host step against the function list (empty when it conforms). */
 export function hostStepProblems(step: HostStep): string[] {
   const spec = hostFunction(step.fn);

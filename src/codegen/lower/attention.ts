@@ -4,6 +4,7 @@
  * also sets the row's kv_len / kv_blocks / kv_rows variables); then per query head:
  *   scores = K·q          GEMV chunks over ring slots, K rows streamed through the weight path,
  *                          rows and bytes relocated by the variables; findemax tracks e_max
+ *                          (prefill over a ring of several chunks: one GEMM per row, prefill-scores.ts)
  *   [softcap]             host (or SCALE/TANH/SCALE with a TANH extension); then EXP without e_max
  *   p = softmax(scores)   CVO EXP(sub_emax), REDUCE_SUM into the word before the scores, SCALE(recip)
  *   out_h = Vᵀ·p          GEMV chunks with V streamed as K-block-major tiles, merged with accm
@@ -19,6 +20,7 @@ import type { HostOperand } from "../program.js";
 import { addrOf } from "../values.js";
 import type { Lower } from "./context.js";
 import { type KvCache, kvView, kvWrite, ownCache, ringOperands, sharedCache } from "./kv.js";
+import { prefillScoresByGemm, scoresGemm } from "./prefill-scores.js";
 import { kvBlocksVar, kvLenVar, kvRowsVar } from "./vars.js";
 import { vectorOperand } from "./vectors.js";
 
@@ -130,36 +132,10 @@ export function headAttention(
   const ports = m.enginePorts.gemv;
   const bpc = c.chunk / 32;
   const chunks = reachableChunks(L, c);
-  for (let ch = 0; ch < chunks; ch++) {
-    const rowsVars = ports.map((_, j) => kvRowsVar(L, c.layer, ch, j));
-    const tiles: TileUse[] = ports.map((port, j) => {
-      const before = rowsVars.slice(0, j).map((vn) => [vn, c.kRowBytes] as const);
-      const beforeS = rowsVars.slice(0, j).map((vn) => [vn, m.beatBytes] as const);
-      const rowsPiece: DmaPiece = {
-        region: c.region,
-        offset: L.rx(g * c.kHeadBytes + c.kRowBytes * ch * c.chunk, before),
-        bytes: L.rx(0, [[rowsVars[j]!, c.kRowBytes]]),
-      };
-      const scalePiece: DmaPiece = {
-        region: c.region,
-        offset: L.rx(g * c.kHeadBytes + c.kScaleOffset + m.beatBytes * ch * c.chunk, beforeS),
-        bytes: L.rx(0, [[rowsVars[j]!, m.beatBytes]]),
-      };
-      return { port, pieces: [rowsPiece, scalePiece] };
-    });
-    L.push({
-      kind: "gemv",
-      engine: "GEMV",
-      dest: { buf: S, word: scores.word + (ch * c.chunk) / epw },
-      src: qa,
-      findemax: softcap === undefined,
-      accm: false,
-      shape: L.fmap(1, L.rx(-ch * c.chunk, [[len, 1]], 0, c.chunk), c.headDim),
-      wshape: L.wshape(0, c.kGroup),
-      tiles,
-      origin: L.origin(`scores ${label} chunk ${ch}`),
-    });
-  }
+  // Q·Kᵀ: one GEMV per ring chunk, or (prefill, several chunks) one GEMM (prefill-scores.ts).
+  if (prefillScoresByGemm(L, c, chunks))
+    scoresGemm(L, c, g, qa, scores, softcap === undefined, chunks, label);
+  else scoresByChunks(L, c, g, qa, scores, softcap === undefined, chunks, label);
   if (softcap !== undefined) capScores(L, c, scores, sum, softcap, label);
   const total = L.rx(sinks ? epw : 0, [[len, 1]], undefined, c.capacity + (sinks ? epw : 0));
   L.cvo("EXP", first, first, total, `softmax exp ${label}`, { subEmax: softcap === undefined });
@@ -192,6 +168,52 @@ export function headAttention(
       wshape: L.wshape(1, 32),
       tiles: tiles.filter((t) => c.vParts[ports.indexOf(t.port)]!.count > 0),
       origin: L.origin(`context ${label} chunk ${ch}`),
+    });
+  }
+}
+
+/** Q·Kᵀ as one GEMV per ring chunk (N ≤ the GEMV's rows per call), rows and bytes relocated by kv_rows. */
+function scoresByChunks(
+  L: Lower,
+  c: KvCache,
+  g: number,
+  qa: L2Addr,
+  scores: L2Addr,
+  findemax: boolean,
+  chunks: number,
+  label: string,
+): void {
+  const m = L.m;
+  const ports = m.enginePorts.gemv;
+  const len = kvLenVar(L, c.layer);
+  for (let ch = 0; ch < chunks; ch++) {
+    const rowsVars = ports.map((_, j) => kvRowsVar(L, c.layer, ch, j));
+    const tiles: TileUse[] = ports.map((port, j) => {
+      const before = rowsVars.slice(0, j).map((vn) => [vn, c.kRowBytes] as const);
+      const beforeS = rowsVars.slice(0, j).map((vn) => [vn, m.beatBytes] as const);
+      const rowsPiece: DmaPiece = {
+        region: c.region,
+        offset: L.rx(g * c.kHeadBytes + c.kRowBytes * ch * c.chunk, before),
+        bytes: L.rx(0, [[rowsVars[j]!, c.kRowBytes]]),
+      };
+      const scalePiece: DmaPiece = {
+        region: c.region,
+        offset: L.rx(g * c.kHeadBytes + c.kScaleOffset + m.beatBytes * ch * c.chunk, beforeS),
+        bytes: L.rx(0, [[rowsVars[j]!, m.beatBytes]]),
+      };
+      return { port, pieces: [rowsPiece, scalePiece] };
+    });
+    L.push({
+      kind: "gemv",
+      engine: "GEMV",
+      dest: { buf: scores.buf, word: scores.word + (ch * c.chunk) / m.elemsPerWord },
+      src: qa,
+      findemax,
+      accm: false,
+      shape: L.fmap(1, L.rx(-ch * c.chunk, [[len, 1]], 0, c.chunk), c.headDim),
+      wshape: L.wshape(0, c.kGroup),
+      tiles,
+      origin: L.origin(`scores ${label} chunk ${ch}`),
     });
   }
 }

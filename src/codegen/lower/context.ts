@@ -16,6 +16,7 @@ import { type Registry, rx } from "../registry.js";
 import { blockWidths, hostBytes, hostOperandOf, type LValue, placeValue } from "../values.js";
 import { splitCvo } from "./cvo-split.js";
 import type { PlanInfo } from "./plan-info.js";
+import { declareHostReads } from "./vars.js";
 
 export interface HostBuf {
   readonly id: number;
@@ -355,6 +356,7 @@ export class Lower {
     attrs: DHost["attrs"],
     label?: string,
   ): void {
+    declareHostReads(this, fn, attrs);
     this.push({ kind: "host", fn, inputs, outputs, attrs, origin: this.origin(label ?? fn) });
   }
 

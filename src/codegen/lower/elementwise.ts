@@ -20,7 +20,7 @@ import type {
 import type { DHost } from "../draft.js";
 import { hasCvo } from "../machine.js";
 import type { HostOperand } from "../program.js";
-import { isPacked, type LValue, sliceView } from "../values.js";
+import { blockWidths, isPacked, type LValue, sliceView } from "../values.js";
 import type { Lower } from "./context.js";
 import { vectorL2, vectorOperand, viewWidth } from "./vectors.js";
 
@@ -169,6 +169,50 @@ function binaryBlocks(L: Lower, func: string, src: LValue, dst: LValue, label: s
   });
 }
 
+/**
+ * dst ·= src for one decode row, in pieces as wide as a GEMV tile of the projection that produced
+ * src: piece k depends only on tile k, so the overlap pass (passes/overlap.ts) can run it on the
+ * SFU while the next tiles stream.
+ */
+function tiledMul(L: Lower, src: LValue, dst: LValue, label: string): void {
+  const a = src.blocks[0]!.data;
+  const b = dst.blocks[0]!.data;
+  let start = 0;
+  for (const w of blockWidths(L.m, src.n, 2)) {
+    const off = start / L.m.elemsPerWord;
+    L.cvo("MUL", { buf: a.buf, word: a.word + off }, { buf: b.buf, word: b.word + off }, w, label);
+    start += w;
+  }
+}
+
+/**
+ * cap·tanh(x/cap) in place on one decode row: per piece MUL by a constant 1/cap vector, TANH, MUL by
+ * cap. As many pieces as the SFU length limit needs (cvo-split's count), but the last one only three
+ * GEMV tiles wide: a piece depends only on the tiles of the projection that wrote it (Gemma's LM
+ * head), so the overlap pass runs the earlier pieces' CVOs beside the following tiles and only the
+ * short last piece is left after the last tile.
+ */
+function tiledSoftcap(L: Lower, v: LValue, cap: number, label: string): void {
+  const epw = L.m.elemsPerWord;
+  const limit = Math.floor(L.m.cvoMaxLength / epw) * epw;
+  const k = Math.ceil(v.n / limit);
+  const last = Math.max(epw, Math.floor((3 * L.m.tileRows) / epw) * epw);
+  // k − 1 equal pieces of at most `limit` before a last piece of about `last` elements (or of what
+  // is left when the limit is small: a tiny SFU's pieces are all `limit` wide)
+  const spread = Math.ceil((v.n - last) / Math.max(1, k - 1) / epw) * epw;
+  const body = k === 1 ? v.n : spread > 0 ? Math.min(limit, spread) : limit;
+  const inv = L.reg.constVector(1 / cap, Math.min(body, v.n));
+  const mul = L.reg.constVector(cap, Math.min(body, v.n));
+  const a = v.blocks[0]!.data;
+  for (let start = 0; start < v.n; start += body) {
+    const w = Math.min(body, v.n - start);
+    const at = { buf: a.buf, word: a.word + start / epw };
+    L.cvo("MUL", { buf: L.constBuf(), word: inv.word + 1 }, at, w, `${label} /cap`);
+    L.cvo("TANH", at, at, w, `${label} tanh`);
+    L.cvo("MUL", { buf: L.constBuf(), word: mul.word + 1 }, at, w, `${label} ·cap`);
+  }
+}
+
 const SFU_ACT: Readonly<Record<string, { func: string; intent?: string }>> = {
   gelu: { func: "GELU", intent: "gelu" },
   gelu_tanh: { func: "GELU", intent: "gelu_tanh" },
@@ -222,7 +266,9 @@ export function lowerGlu(L: Lower, op: GluOp): void {
     if (sfuFriendly(L, up)) {
       const g = sfuActivation(L, act.fn, op.gate, out);
       if (g) {
-        binaryBlocks(L, "MUL", up, g, `glu ${out}`);
+        if (up.rows === 1 && up.blocks.length === 1 && g.blocks.length === 1)
+          tiledMul(L, up, g, `glu ${out}`);
+        else binaryBlocks(L, "MUL", up, g, `glu ${out}`);
         L.setL2(out, g);
         return;
       }
@@ -233,6 +279,15 @@ export function lowerGlu(L: Lower, op: GluOp): void {
 
 export function lowerSoftcap(L: Lower, op: SoftcapOp): void {
   const out = op.outputs[0]!;
+  if (["TANH", "MUL"].every((f) => hasCvo(L.m, f)) && !L.onHostOnly(op.input)) {
+    const v = L.l2(op.input);
+    if (v.rows === 1 && v.blocks.length === 1) {
+      const dst = writable(L, op.input, out);
+      tiledSoftcap(L, dst, op.cap, `softcap ${out}`);
+      L.setL2(out, dst);
+      return;
+    }
+  }
   if (hasCvo(L.m, "TANH") && !L.onHostOnly(op.input) && sfuFriendly(L, L.l2(op.input))) {
     const src = withHeaders(L, op.input);
     const dst = L.ownable(op.input) ?? L.newValue(out, src.n, src.rows, L.an.unit(out));

@@ -3,8 +3,8 @@
  * is split: the statistic r = 1/sqrt(mean(x²)+eps) on the host (the SFU has no square) or on the
  * SFU with SQUARE/ADD when the target declares them; the vector scale x·r is a SCALE on the SFU
  * with r in the block's header word. A norm whose weight must still be applied element-wise runs
- * on the host (or SQUARE…MUL on a target with those extensions). LayerNorm, magnitude matching and
- * Gaussian top-k sparsity are host steps.
+ * on the host (or SQUARE…MUL on a target with those extensions). LayerNorm and magnitude matching
+ * are host steps; Gaussian top-k sparsity too, unless the target has SQUARE, ADD and MAX (one row).
  */
 import type { GaussianTopkOp, LayerNormOp, MagnitudeMatchOp, RmsNormOp } from "../../resolver/graph/index.js";
 import { normalIcdf } from "../../resolver/graph/index.js";
@@ -136,5 +136,56 @@ export function lowerMagnitudeMatch(L: Lower, op: MagnitudeMatchOp): void {
 }
 
 export function lowerGaussianTopk(L: Lower, op: GaussianTopkOp): void {
-  hostOp(L, "gaussian_topk", [op.input], [op.outputs[0]!], { z: normalIcdf(op.sparsity) });
+  const z = normalIcdf(op.sparsity);
+  const sfu = ["SQUARE", "ADD", "MAX"].every((f) => hasCvo(L.m, f));
+  if (sfu && L.rows === 1 && !L.onHostOnly(op.input) && L.l2(op.input).blocks.length === 1) {
+    sfuGaussianTopk(L, op, z);
+    return;
+  }
+  hostOp(L, "gaussian_topk", [op.input], [op.outputs[0]!], { z });
+}
+
+/**
+ * Gaussian top-k of one row on the SFU (host-ops' formula with σ² = E[x²] − μ²): the statistics
+ * by REDUCE_SUM / SQUARE / SCALE on scalar words, −thr = −μ − z·σ broadcast by SCALE over a ones
+ * vector, then y = max(x − thr, 0) by ADD and MAX against zeros. Each SCALE's scalar sits in the
+ * word before its operand (program.md §4.5), hence the pairs of words in `stat`.
+ */
+function sfuGaussianTopk(L: Lower, op: GaussianTopkOp, z: number): void {
+  const out = op.outputs[0]!;
+  const x = L.l2(op.input);
+  const n = x.n;
+  const words = Math.ceil(n / L.m.elemsPerWord);
+  const xa = x.blocks[0]!.data;
+  const y = L.newValue(out, n, 1, L.an.unit(out));
+  const yh = y.blocks[0]!.header!;
+  const ya = y.blocks[0]!.data;
+  const stat = L.buf(`${out} stat`, 8);
+  const w = (word: number): L2Addr => ({ buf: stat, word });
+  const lbl = `gaussian_topk ${out}`;
+  // w0 = −1/n, w1 = Σx → −μ; w2 = 1/n, w3 = Σx² → E[x²]; w4 = −1, w5 = μ² → −μ²; w6 = −z, w7 = σ
+  L.setScalar(w(0), -1 / n, `${lbl} -1/n`);
+  L.setScalar(w(2), 1 / n, `${lbl} 1/n`);
+  L.setScalar(w(4), -1, `${lbl} -1`);
+  L.setScalar(w(6), -z, `${lbl} -z`);
+  L.cvo("REDUCE_SUM", xa, w(1), n, `${lbl} sum`);
+  L.cvo("SCALE", w(0), w(1), 1, `${lbl} -mean`);
+  L.cvo("SQUARE", xa, ya, n, `${lbl} squares`);
+  L.cvo("REDUCE_SUM", ya, w(3), n, `${lbl} sum of squares`);
+  L.cvo("SCALE", w(2), w(3), 1, `${lbl} mean of squares`);
+  L.cvo("SQUARE", w(1), w(5), 1, `${lbl} mean²`);
+  L.cvo("SCALE", w(4), w(5), 1, `${lbl} -mean²`);
+  L.cvo("ADD", w(5), w(3), 1, `${lbl} variance`);
+  L.cvo("MAX", L.constAddr(0), w(3), 1, `${lbl} variance ≥ 0`);
+  L.cvo("SQRT", w(3), w(7), 1, `${lbl} std`);
+  L.cvo("SCALE", w(6), w(7), 1, `${lbl} -z·std`);
+  L.cvo("ADD", w(1), w(7), 1, `${lbl} -threshold`);
+  const ones = L.reg.constVector(1, n);
+  const zeros = L.reg.constVector(0, n);
+  L.copy({ buf: L.constBuf(), word: ones.word + 1 }, ya, words, `${lbl} ones`);
+  L.copy(w(7), yh, 1, `${lbl} -threshold`);
+  L.cvo("SCALE", yh, ya, n, `${lbl} broadcast`);
+  L.cvo("ADD", xa, ya, n, `${lbl} x - threshold`);
+  L.cvo("MAX", { buf: L.constBuf(), word: zeros.word + 1 }, ya, n, `${lbl} cut`);
+  L.setL2(out, y);
 }

@@ -2,6 +2,9 @@
  * The per-token variables relocations refer to (docs/program.md §2), registered in the program as
  * they are first used, with who sets them.
  */
+import { internalError } from "../errors.js";
+import { parseVariable, variablesRead } from "../host-ops/index.js";
+import type { HostStep } from "../program.js";
 import type { Lower } from "./context.js";
 
 export function posVar(L: Lower): string {
@@ -54,4 +57,19 @@ export function expertVar(L: Lower, layer: number, j: number): string {
     `index of the ${j}-th expert chosen by layer ${layer}'s router (set by moe_route)`,
     "host",
   );
+}
+
+/**
+ * Declares every variable a host step reads (the function list's `reads`, resolved with its
+ * attributes): a variable the driver or the simulator must provide is always in program.variables.
+ */
+export function declareHostReads(L: Lower, fn: string, attrs: HostStep["attrs"]): void {
+  for (const name of variablesRead(fn, attrs)) {
+    const { base, idx } = parseVariable(name);
+    if (base === "pos") posVar(L);
+    else if (base === "token") tokenVar(L, idx[0] ?? 0);
+    else if (base === "kv_len" && idx[0] !== undefined) kvLenVar(L, idx[0]);
+    else if (!L.reg.variables.has(name))
+      throw internalError(`host step ${fn} reads variable ${name}, which lower/vars.ts cannot declare`);
+  }
 }

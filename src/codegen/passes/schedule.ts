@@ -9,12 +9,14 @@
  *   k − max (so waiting for that one cannot deadlock);
  * - never before the host step that writes the DDR it reads (a KV row) or sets a variable its
  *   offset or size depends on (kv_len, expert[l][j]).
+ * In decode segments it first lets SFU work run beside independent GEMVs (overlap.ts).
  */
 import type { DDma, DGemv, DSegment, DStep, Val } from "../draft.js";
 import { isReloc } from "../draft.js";
 import { setsVariable } from "../host-ops/index.js";
 import type { Machine } from "../machine.js";
 import type { DmaPort } from "../program.js";
+import { overlapSegment } from "./overlap.js";
 
 /** The largest value a relocated size can take (its clamp), or the number itself. */
 export function maxOf(v: Val): number {
@@ -32,6 +34,7 @@ interface Pending {
 }
 
 export function scheduleSegment(m: Machine, seg: DSegment): void {
+  if (seg.kind === "decode") overlapSegment(m, seg.steps);
   const steps = seg.steps;
   const byPort = new Map<DmaPort, Pending[]>();
   steps.forEach((s, i) => {

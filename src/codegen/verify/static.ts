@@ -1,12 +1,12 @@
 /**
  * Checks of a program that do not depend on per-token variables: every NPU step encodes with the
  * target's ISA view, MEMCPY directions exist on the target, DMA steps name known regions and
- * channels, host steps conform to the host function list, waits name valid tags, relocations name
- * existing steps, fields and declared variables.
+ * channels, host steps conform to the host function list and read and set declared variables only,
+ * waits name valid tags, relocations name existing steps, fields and declared variables.
  */
 import type { Diagnostic } from "../../diag/index.js";
 import { encode } from "../../isa/index.js";
-import { hostStepProblems } from "../host-ops/index.js";
+import { hostStepProblems, variablesRead, variablesSet } from "../host-ops/index.js";
 import type { Machine } from "../machine.js";
 import type { Program, Step } from "../program.js";
 
@@ -41,6 +41,7 @@ export function staticChecks(p: Program, m: Machine): Diagnostic[] {
   const out: Diagnostic[] = [];
   const regions = new Set(p.ddr.map((r) => r.name));
   const channels = new Set(m.target.file.datamover.channels.map((c) => c.name));
+  const declared = new Set(p.variables.map((v) => v.name));
   p.segments.forEach((seg, si) => {
     seg.steps.forEach((s, i) => {
       if (s.kind === "npu") {
@@ -94,6 +95,20 @@ export function staticChecks(p: Program, m: Machine): Diagnostic[] {
       } else if (s.kind === "host") {
         for (const pr of hostStepProblems(s))
           out.push(diag("verify/host", `host step ${label(s)}: ${pr}`, si, i));
+        for (const [verb, names] of [
+          ["reads", variablesRead(s.fn, s.attrs)],
+          ["sets", variablesSet(s.fn, s.attrs)],
+        ] as const)
+          for (const v of names)
+            if (!declared.has(v))
+              out.push(
+                diag(
+                  "verify/variable",
+                  `host step ${label(s)} ${verb} variable ${v}, which program.variables does not declare`,
+                  si,
+                  i,
+                ),
+              );
         for (const o of [...s.inputs, ...s.outputs])
           if (
             !regions.has(o.region) &&
@@ -113,7 +128,6 @@ export function staticChecks(p: Program, m: Machine): Diagnostic[] {
       }
     });
   });
-  const vars = new Set(p.variables.map((v) => v.name));
   p.relocations.forEach((r, ri) => {
     const si = p.segments.findIndex((s) => s.name === r.segment);
     const s = p.segments[si]?.steps[r.step];
@@ -142,7 +156,7 @@ export function staticChecks(p: Program, m: Machine): Diagnostic[] {
         at: where,
       });
     for (const t of r.expr.terms)
-      if (!vars.has(t.variable))
+      if (!declared.has(t.variable))
         out.push({
           code: "verify/reloc",
           severity: "error",

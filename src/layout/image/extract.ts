@@ -2,13 +2,15 @@
  * Reading the rows of one tile (or table) out of the checkpoint in bounded memory: a band of stored
  * rows is read with one positional read and kept while the next jobs need it (column tiles of the
  * same rows, the other port's half), then each job gathers its rows × column range into a fresh
- * block the quantizer owns. BF16 goes to the workers as raw bits; FP8 / MXFP4 rows covering whole
- * blocks go as such (dequantized on the workers); anything that needs arithmetic first (a folded
- * norm, a transpose of non-BF16 data, a column slice of pre-quantized data) is made float32 here.
+ * block the quantizer owns. BF16 goes to the workers as raw bits, F32 as is; FP8 / MXFP4 rows
+ * covering whole blocks go as such (dequantized on the workers); only a transpose of non-BF16 data
+ * or a column slice of pre-quantized data is made float32 here. Folded norms are not applied here:
+ * the writer sends their factors with the task and the worker scales each row as it decodes it.
  */
 import { ExitCode, PccxError } from "../../diag/index.js";
 import { decodeToF32 } from "../../parser/safetensors/index.js";
 import { dequantFp8Rows, dequantMxfp4Rows, MXFP4_BLOCK, type RowBlock } from "../quant/index.js";
+import type { BufferPool, RawReader } from "./buffers.js";
 import { type SourceTensor, storedGeometry, type WeightSource } from "./source.js";
 
 /** The logical rows × column range one job quantizes. */
@@ -19,7 +21,7 @@ export interface JobRows {
   readonly matrix: { readonly rows: number; readonly cols: number };
   /** `matrix` is the stored matrix transposed: W[r][c] = stored[e·cols + c][r]. */
   readonly transposed: boolean;
-  /** `matrix` is the logical [out, in] matrix transposed: `colScale` then scales its rows. */
+  /** `matrix` is the logical [out, in] matrix transposed (folded norms then scale its rows). */
   readonly flipped?: boolean;
   /** Logical rows first, first+step, … (n of them). */
   readonly first: number;
@@ -27,8 +29,6 @@ export interface JobRows {
   readonly n: number;
   readonly c0: number;
   readonly kc: number;
-  /** Columns multiplied by these factors (folded norms), indexed by logical column. */
-  readonly colScale?: Float32Array;
 }
 
 type Band =
@@ -50,13 +50,20 @@ export class TensorReader {
   readonly rows: number;
   readonly k: number;
   private band?: Band;
+  /** The band's buffer when it came from the writer's pool (given back when the band is replaced). */
+  private bandBuffer?: ArrayBufferLike;
   private scaleInv?: Float32Array;
 
+  /**
+   * `io`: the writer's reader and buffer pool; job blocks are then read and gathered into recycled
+   * buffers (they come back with the workers' results).
+   */
   constructor(
     private readonly src: WeightSource,
     readonly name: string,
     readonly source: SourceTensor,
     private readonly bandBytes: number,
+    private readonly io?: { readonly raw: RawReader; readonly pool: BufferPool },
   ) {
     const g = storedGeometry(source);
     this.rows = g.rows;
@@ -76,8 +83,16 @@ export class TensorReader {
     if (cur && cur.a <= a && b <= cur.b) return cur;
     const want = Math.max(b - a, Math.floor(this.bandBytes / Math.max(1, this.rowBytes())));
     const end = Math.min(this.rows, a + want);
+    this.release();
     this.band = await this.load(a, Math.max(end, b));
     return this.band;
+  }
+
+  /** Drops the cached band (its buffer goes back to the writer's pool; nothing else views it). */
+  release(): void {
+    if (this.bandBuffer) this.io?.pool.give(this.bandBuffer);
+    this.band = undefined;
+    this.bandBuffer = undefined;
   }
 
   private async load(a: number, b: number): Promise<Band> {
@@ -93,7 +108,16 @@ export class TensorReader {
       return { kind: "mxfp4", a, b, data, scales };
     }
     const per = s.entry.byteLength / Math.max(1, this.rows) / k;
-    const raw = ownAligned(await this.src.readBytes(s.entry.name, a * k * per, (b - a) * k * per));
+    const start = a * k * per;
+    const length = (b - a) * k * per;
+    const raw = ownAligned(
+      this.io
+        ? await this.io.raw.read(s.entry.name, start, length, this.io.pool)
+        : await this.src.readBytes(s.entry.name, start, length),
+    );
+    // Bands are read into pool buffers too: 8 MiB fresh buffers would make V8 collect garbage often.
+    if (this.io && (s.entry.dtype === "BF16" || s.entry.dtype === "F32" || s.kind === "fp8"))
+      this.bandBuffer = raw.buffer;
     if (s.kind === "fp8") {
       this.scaleInv ??= await this.readScaleInv(s);
       return { kind: "fp8", a, b, data: raw };
@@ -104,6 +128,7 @@ export class TensorReader {
       return { kind: "f32", a, b, data: new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4) };
     const data = new Float32Array((b - a) * k);
     decodeToF32(s.entry.dtype, raw, data.length, data);
+    this.io?.pool.give(raw.buffer);
     return { kind: "f32", a, b, data };
   }
 
@@ -166,13 +191,11 @@ export class TensorReader {
     if (j.transposed && this.source.kind !== "mxfp4") return this.transposedBlock(j);
     const first = j.expert * R + j.first;
     const last = j.expert * R + j.first + (j.n - 1) * j.step;
-    const fast = j.colScale === undefined;
     const direct = this.directRows(j, first);
-    if (fast && direct) return direct;
+    if (direct) return direct;
     const band = await this.ensure(first, last + 1);
-    if (fast && band.kind === "u16")
-      return { kind: "bf16", bits: this.gatherU16(band.data, band.a, first, j) };
-    if (fast && band.kind === "fp8" && j.c0 === 0 && j.kc === this.k && j.step === 1) {
+    if (band.kind === "u16") return { kind: "bf16", bits: this.gatherU16(band.data, band.a, first, j) };
+    if (band.kind === "fp8" && j.c0 === 0 && j.kc === this.k && j.step === 1) {
       const s = this.source as Extract<SourceTensor, { kind: "fp8" }>;
       const off = (first - band.a) * this.k;
       return {
@@ -182,35 +205,16 @@ export class TensorReader {
         blockSize: s.blockSize,
       };
     }
-    if (
-      fast &&
-      band.kind === "mxfp4" &&
-      j.step === 1 &&
-      j.c0 % MXFP4_BLOCK === 0 &&
-      j.kc % MXFP4_BLOCK === 0
-    ) {
+    if (band.kind === "mxfp4" && j.step === 1 && j.c0 % MXFP4_BLOCK === 0 && j.kc % MXFP4_BLOCK === 0) {
       return this.mxfp4Block(band, first, j);
     }
     const out = new Float32Array(j.n * j.kc);
-    const f = j.colScale?.subarray(j.c0, j.c0 + j.kc);
-    if (band.kind === "u16" && f) {
-      // Folded BF16 (the common case): widen one row into an L1-resident scratch, then scale.
-      for (let i = 0; i < j.n; i++)
-        widenScaled(band.data, (first + i * j.step - band.a) * this.k + j.c0, f, out, i * j.kc);
-      return out;
-    }
     for (let i = 0; i < j.n; i++) {
       const r = first + i * j.step;
       const o = (r - band.a) * this.k + j.c0;
-      if (band.kind === "u16") {
-        widenBf16(band.data, o, new Uint32Array(out.buffer), i * j.kc, j.kc);
-      } else if (band.kind === "f32") {
-        out.set(band.data.subarray(o, o + j.kc), i * j.kc);
-      } else {
-        out.set(this.bandF32(band, r, r + 1).subarray(j.c0, j.c0 + j.kc), i * j.kc);
-      }
+      if (band.kind === "f32") out.set(band.data.subarray(o, o + j.kc), i * j.kc);
+      else out.set(this.bandF32(band, r, r + 1).subarray(j.c0, j.c0 + j.kc), i * j.kc);
     }
-    scaleColumns(out, j);
     return out;
   }
 
@@ -225,7 +229,12 @@ export class TensorReader {
     const cur = this.band;
     if (cur && cur.a <= first && first + j.n <= cur.b) return undefined;
     const bytes = s.entry.dtype === "BF16" ? 2 : 4;
-    return this.src.readBytes(s.entry.name, first * this.k * bytes, j.n * this.k * bytes).then((raw) => {
+    const start = first * this.k * bytes;
+    const length = j.n * this.k * bytes;
+    const read = this.io
+      ? this.io.raw.read(s.entry.name, start, length, this.io.pool)
+      : this.src.readBytes(s.entry.name, start, length);
+    return read.then((raw) => {
       const own = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw : raw.slice();
       return bytes === 2
         ? { kind: "bf16" as const, bits: new Uint16Array(own.buffer, 0, own.length / 2) }
@@ -234,7 +243,8 @@ export class TensorReader {
   }
 
   private gatherU16(data: Uint16Array, a: number, first: number, j: JobRows): Uint16Array {
-    const out = new Uint16Array(j.n * j.kc);
+    const n = j.n * j.kc;
+    const out = this.io ? new Uint16Array(this.io.pool.take(n * 2)) : new Uint16Array(n);
     for (let i = 0; i < j.n; i++) {
       const o = (first + i * j.step - a) * this.k + j.c0;
       out.set(data.subarray(o, o + j.kc), i * j.kc);
@@ -266,7 +276,7 @@ export class TensorReader {
     const k = this.k;
     const { n, kc, first, step } = j;
     const src = this.source;
-    const raw = j.colScale === undefined && src.kind === "float" && src.entry.dtype === "BF16";
+    const raw = src.kind === "float" && src.entry.dtype === "BF16";
     const bits = new Uint16Array(raw ? n * kc : 0);
     const out = new Float32Array(raw ? 0 : n * kc);
     const per = Math.max(1, Math.floor(this.bandBytes / Math.max(1, this.rowBytes())));
@@ -288,10 +298,7 @@ export class TensorReader {
         for (let i = 0; i < n; i++) out[i * kc + c] = rows[o + i * step]!;
       }
     }
-    if (raw) return { kind: "bf16", bits };
-    if (j.flipped) scaleRows(out, j);
-    else scaleColumns(out, j);
-    return out;
+    return raw ? { kind: "bf16", bits } : out;
   }
 }
 
@@ -303,47 +310,4 @@ function ownAligned(b: Uint8Array): Uint8Array {
 /** BF16 bits src[from, from+n) → float32 bits dst[at, at+n) (a monomorphic hot loop). */
 function widenBf16(src: Uint16Array, from: number, dst: Uint32Array, at: number, n: number): void {
   for (let i = 0; i < n; i++) dst[at + i] = src[from + i]! << 16;
-}
-
-let bf16Table: Float32Array | undefined;
-
-/** The float32 value of every BF16 bit pattern (256 KiB: stays in the L2 cache). */
-function bf16Values(): Float32Array {
-  if (!bf16Table) {
-    bf16Table = new Float32Array(65536);
-    const u = new Uint32Array(bf16Table.buffer);
-    for (let i = 0; i < 65536; i++) u[i] = i << 16;
-  }
-  return bf16Table;
-}
-
-/** out[at + c] = bf16(src[from + c]) · f[c]: one pass, the decode by table lookup. */
-function widenScaled(src: Uint16Array, from: number, f: Float32Array, out: Float32Array, at: number): void {
-  const table = bf16Values();
-  const n = f.length;
-  for (let c = 0; c < n; c++) out[at + c] = table[src[from + c]!]! * f[c]!;
-}
-
-/** A flipped tile holds the logical matrix transposed: row i (logical column) *= factor. */
-function scaleRows(out: Float32Array, j: JobRows): void {
-  const f = j.colScale;
-  if (!f) return;
-  const { n, kc, first, step } = j;
-  for (let i = 0; i < n; i++) {
-    const v = f[first + i * step]!;
-    const o = i * kc;
-    for (let c = 0; c < kc; c++) out[o + c] = out[o + c]! * v;
-  }
-}
-
-/** W[:, c] *= factor[c] over the job's columns (a folded norm). */
-function scaleColumns(out: Float32Array, j: JobRows): void {
-  const f = j.colScale;
-  if (!f) return;
-  const { n, kc, c0 } = j;
-  const fs = f.subarray(c0, c0 + kc);
-  for (let i = 0; i < n; i++) {
-    const o = i * kc;
-    for (let c = 0; c < kc; c++) out[o + c] = out[o + c]! * fs[c]!;
-  }
 }

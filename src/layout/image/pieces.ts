@@ -189,7 +189,7 @@ export function jobsOf(
 }
 
 /** The reader's view of a job. */
-export function jobRows(j: Job, colScale: Float32Array | undefined): JobRows {
+export function jobRows(j: Job): JobRows {
   const p = j.piece;
   return {
     expert: p.expert,
@@ -201,6 +201,5 @@ export function jobRows(j: Job, colScale: Float32Array | undefined): JobRows {
     n: j.n,
     c0: p.c0,
     kc: p.kc,
-    ...(colScale ? { colScale } : {}),
   };
 }

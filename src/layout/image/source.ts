@@ -12,6 +12,7 @@ import { FP8_DEFAULT_BLOCK, mxfp4Shape } from "../quant/index.js";
 /** The part of a TensorIndex the image writer reads through. */
 export interface WeightSource {
   get(name: string): TensorEntry | undefined;
+  /** Bytes of a tensor's data; the caller owns the returned buffer (it may be transferred). */
   readBytes(name: string, start?: number, length?: number): Promise<Uint8Array>;
   names(): string[];
   /** FP8 checkpoints: `quantization_config.weight_block_size`. */

@@ -8,10 +8,11 @@
  *   instruction's size) and written once complete;
  * - INT4 table: each row is its codes (whole beats) followed by its scales, padded to a beat.
  *
- * Rows must arrive in order (the pipeline guarantees it); anything else is a bug.
+ * Rows must arrive in order (the pipeline guarantees it); anything else is a bug. Writes go through
+ * a WriteQueue (not awaited one by one); `release` is called once the writer no longer needs the
+ * `packed` buffer it was given (its write finished, or it was copied), so the caller can reuse it.
  */
 import { createHash, type Hash } from "node:crypto";
-import type { FileHandle } from "node:fs/promises";
 import { ExitCode, PccxError } from "../../diag/index.js";
 import {
   type Group,
@@ -22,6 +23,7 @@ import {
   tileScaleBytes,
 } from "../plan/sizes.js";
 import { BEAT_BYTES, beatRowBytes, CODES_PER_BEAT, encodeScales, packedRowBytes } from "../quant/index.js";
+import type { WriteQueue } from "./buffers.js";
 
 export interface PieceFormat {
   readonly layout: "tile0" | "tile1" | "table";
@@ -34,21 +36,22 @@ export interface PieceFormat {
 }
 
 export interface PieceWriter {
-  /** Rows [first, first + n) of the piece: packed codes (n × ceil(cols/2)) and n × groups scales. */
-  add(first: number, n: number, packed: Uint8Array, scales: Float32Array): Promise<void>;
-  /** Writes what is left; returns the piece's sha256. */
+  /**
+   * Rows [first, first + n) of the piece: packed codes (n × ceil(cols/2)) and n × groups scales.
+   * `scales` may be reused as soon as this returns, `packed` once `release` is called.
+   */
+  add(
+    first: number,
+    n: number,
+    packed: Uint8Array,
+    scales: Float32Array,
+    release?: () => void,
+  ): Promise<void>;
+  /** Queues what is left; returns the piece's sha256 (hashed as the bytes were queued). */
   finish(): Promise<string>;
 }
 
 const bug = (m: string) => new PccxError("layout/piece-order", ExitCode.INTERNAL, m);
-
-export async function writeAt(fh: FileHandle, data: Uint8Array, position: number): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
-  }
-}
 
 abstract class Base implements PieceWriter {
   protected next = 0;
@@ -58,7 +61,7 @@ abstract class Base implements PieceWriter {
   protected readonly sb: number;
 
   constructor(
-    protected readonly fh: FileHandle,
+    protected readonly out: WriteQueue,
     protected readonly f: PieceFormat,
   ) {
     this.prb = packedRowBytes(f.cols);
@@ -77,7 +80,13 @@ abstract class Base implements PieceWriter {
     if (this.next !== this.f.rows) throw bug(`piece finished at row ${this.next} of ${this.f.rows}`);
   }
 
-  abstract add(first: number, n: number, packed: Uint8Array, scales: Float32Array): Promise<void>;
+  abstract add(
+    first: number,
+    n: number,
+    packed: Uint8Array,
+    scales: Float32Array,
+    release?: () => void,
+  ): Promise<void>;
   abstract finish(): Promise<string>;
 }
 
@@ -85,21 +94,31 @@ class Tile0Writer extends Base {
   private readonly scales: Float32Array;
   private readonly rb = beatRowBytes(this.f.cols);
 
-  constructor(fh: FileHandle, f: PieceFormat) {
-    super(fh, f);
+  constructor(out: WriteQueue, f: PieceFormat) {
+    super(out, f);
     this.scales = new Float32Array(f.rows * this.gpr);
   }
 
-  async add(first: number, n: number, packed: Uint8Array, scales: Float32Array): Promise<void> {
+  async add(
+    first: number,
+    n: number,
+    packed: Uint8Array,
+    scales: Float32Array,
+    release?: () => void,
+  ): Promise<void> {
     this.take(first, n);
-    let rows = packed;
-    if (this.rb !== this.prb) {
-      rows = new Uint8Array(n * this.rb);
-      for (let i = 0; i < n; i++) rows.set(packed.subarray(i * this.prb, (i + 1) * this.prb), i * this.rb);
-    }
     this.scales.set(scales, first * this.gpr);
+    const at = this.f.fileOffset + first * this.rb;
+    if (this.rb === this.prb) {
+      this.hash.update(packed);
+      await this.out.write(packed, at, release);
+      return;
+    }
+    const rows = new Uint8Array(n * this.rb);
+    for (let i = 0; i < n; i++) rows.set(packed.subarray(i * this.prb, (i + 1) * this.prb), i * this.rb);
+    release?.();
     this.hash.update(rows);
-    await writeAt(this.fh, rows, this.f.fileOffset + first * this.rb);
+    await this.out.write(rows, at);
   }
 
   async finish(): Promise<string> {
@@ -107,7 +126,7 @@ class Tile0Writer extends Base {
     const tail = new Uint8Array(tileScaleBytes(this.f));
     tail.set(encodeScales(this.scales, this.f.scaleDtype));
     this.hash.update(tail);
-    await writeAt(this.fh, tail, this.f.fileOffset + this.f.rows * this.rb);
+    await this.out.write(tail, this.f.fileOffset + this.f.rows * this.rb);
     return this.hash.digest("hex");
   }
 }
@@ -118,13 +137,19 @@ class Tile1Writer extends Base {
   private readonly blocks = Math.ceil(this.f.cols / CODES_PER_BEAT);
   private readonly stride: number;
 
-  constructor(fh: FileHandle, f: PieceFormat) {
-    super(fh, f);
+  constructor(out: WriteQueue, f: PieceFormat) {
+    super(out, f);
     this.buf = new Uint8Array(f.bytes);
     this.stride = f.group === 32 ? f.rows * BEAT_BYTES + padBeat(f.rows * this.sb) : f.rows * BEAT_BYTES;
   }
 
-  async add(first: number, n: number, packed: Uint8Array, scales: Float32Array): Promise<void> {
+  async add(
+    first: number,
+    n: number,
+    packed: Uint8Array,
+    scales: Float32Array,
+    release?: () => void,
+  ): Promise<void> {
     this.take(first, n);
     const enc = encodeScales(scales, this.f.scaleDtype);
     const half = BEAT_BYTES;
@@ -145,12 +170,13 @@ class Tile1Writer extends Base {
         this.buf.set(enc.subarray(i * this.sb, (i + 1) * this.sb), this.blocks * this.stride + r * this.sb);
       }
     }
+    release?.();
   }
 
   async finish(): Promise<string> {
     this.done();
     this.hash.update(this.buf);
-    await writeAt(this.fh, this.buf, this.f.fileOffset);
+    await this.out.write(this.buf, this.f.fileOffset);
     return this.hash.digest("hex");
   }
 }
@@ -160,7 +186,13 @@ class TableWriter extends Base {
   private readonly rb = beatRowBytes(this.f.cols);
   private readonly stride = padBeat(this.rb + this.gpr * this.sb);
 
-  async add(first: number, n: number, packed: Uint8Array, scales: Float32Array): Promise<void> {
+  async add(
+    first: number,
+    n: number,
+    packed: Uint8Array,
+    scales: Float32Array,
+    release?: () => void,
+  ): Promise<void> {
     this.take(first, n);
     const enc = encodeScales(scales, this.f.scaleDtype);
     const out = new Uint8Array(n * this.stride);
@@ -169,8 +201,9 @@ class TableWriter extends Base {
       out.set(packed.subarray(i * this.prb, (i + 1) * this.prb), i * this.stride);
       out.set(enc.subarray(i * sRow, (i + 1) * sRow), i * this.stride + this.rb);
     }
+    release?.();
     this.hash.update(out);
-    await writeAt(this.fh, out, this.f.fileOffset + first * this.stride);
+    await this.out.write(out, this.f.fileOffset + first * this.stride);
   }
 
   async finish(): Promise<string> {
@@ -179,8 +212,8 @@ class TableWriter extends Base {
   }
 }
 
-export function pieceWriter(fh: FileHandle, f: PieceFormat): PieceWriter {
-  if (f.layout === "tile0") return new Tile0Writer(fh, f);
-  if (f.layout === "tile1") return new Tile1Writer(fh, f);
-  return new TableWriter(fh, f);
+export function pieceWriter(out: WriteQueue, f: PieceFormat): PieceWriter {
+  if (f.layout === "tile0") return new Tile0Writer(out, f);
+  if (f.layout === "tile1") return new Tile1Writer(out, f);
+  return new TableWriter(out, f);
 }

@@ -6,25 +6,19 @@
  */
 import { createHash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
-import { f32ToBf16 } from "../../util/float.js";
+import { encodeBf16 } from "../../util/float.js";
 import type { PlacedTensor } from "../types.js";
+import { writeAt } from "./buffers.js";
 import { TensorReader } from "./extract.js";
 import { nonFiniteError } from "./nonfinite.js";
 import { findSource, type WeightSource } from "./source.js";
-import { writeAt } from "./tile.js";
 
 const CHUNK_ELEMENTS = 1 << 20;
 
 function encode(values: Float32Array, format: "bf16" | "f32"): Uint8Array {
   if (format === "f32")
     return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
-  const out = new Uint8Array(values.length * 2);
-  for (let i = 0; i < values.length; i++) {
-    const b = f32ToBf16(values[i]!);
-    out[2 * i] = b & 0xff;
-    out[2 * i + 1] = b >>> 8;
-  }
-  return out;
+  return encodeBf16(values);
 }
 
 /** Writes one unquantized tensor at `fileOffset`; returns its sha256 (of `t.bytes` bytes). */

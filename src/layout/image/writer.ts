@@ -1,10 +1,12 @@
 /**
  * writeWeightImage: quantizes the checkpoint straight into weights.bin, laid out as the WeightPlan
  * says, and writes weights.json. One pass over each checkpoint tensor, in row bands; every job (a
- * bounded block of rows × a column range) is quantized on the shared worker pool, a bounded number
- * in flight; results are consumed in submission order, so each piece's rows arrive in order and are
- * written (positionally) and hashed as they come. The output is byte-identical for any thread count.
- * Both files appear atomically (temp file + rename).
+ * bounded block of rows × a column range, with its folded-norm factors) is quantized on the shared
+ * worker pool, a bounded number in flight; results are consumed in submission order, so each
+ * piece's rows arrive in order and are hashed and queued for writing (positionally) as they come.
+ * The main thread only reads, dispatches, hashes and writes; job and result buffers are recycled
+ * (buffers.ts). The output is byte-identical for any thread count. Both files appear atomically
+ * (temp file + rename).
  */
 import { randomBytes } from "node:crypto";
 import { type FileHandle, mkdir, open, rename, rm } from "node:fs/promises";
@@ -14,9 +16,18 @@ import { type Logger, silentLogger } from "../../diag/log.js";
 import { writeFileAtomic } from "../../util/atomic.js";
 import { prettyJson } from "../../util/json.js";
 import { segmentContentKey } from "../plan/segments.js";
-import { defaultThreads, QuantPool, QuantStats } from "../quant/index.js";
+import {
+  defaultThreads,
+  groupsPerRow,
+  packedRowBytes,
+  QuantPool,
+  type QuantScheme,
+  QuantStats,
+} from "../quant/index.js";
+import { blockBuffers } from "../quant/source.js";
 import { type QuantTask, type QuantTaskResult, runQuantTask } from "../quant/task.js";
 import type { StreamSegment, WeightPlan } from "../types.js";
+import { BufferPool, type RawReader, rawReader, WriteQueue } from "./buffers.js";
 import { TensorReader } from "./extract.js";
 import { buildManifest, type WeightManifest } from "./manifest.js";
 import { firstNonFinite, nonFiniteError } from "./nonfinite.js";
@@ -48,17 +59,19 @@ export interface WeightImageResult {
 }
 
 interface Runner {
-  readonly size: number;
+  /** Tasks kept in flight: enough that every worker has its next task queued. */
+  readonly inflight: number;
   run(t: QuantTask): Promise<QuantTaskResult>;
   close(): Promise<void>;
 }
 
 function runner(o: WriteImageOptions): Runner {
-  if (o.pool) return { size: o.pool.size, run: (t) => o.pool!.run(t), close: async () => {} };
+  const depth = (p: QuantPool) => p.size * (p.depth + 1);
+  if (o.pool) return { inflight: depth(o.pool), run: (t) => o.pool!.run(t), close: async () => {} };
   const threads = o.threads ?? defaultThreads();
-  if (threads === 0) return { size: 1, run: async (t) => runQuantTask(t), close: async () => {} };
+  if (threads === 0) return { inflight: 2, run: async (t) => runQuantTask(t), close: async () => {} };
   const pool = new QuantPool(threads);
-  return { size: threads, run: (t) => pool.run(t), close: () => pool.close() };
+  return { inflight: depth(pool), run: (t) => pool.run(t), close: () => pool.close() };
 }
 
 function checkSegmentsMatch(wp: WeightPlan, segments: readonly StreamSegment[]): void {
@@ -91,14 +104,28 @@ class ImageJob {
   private readonly writers = new Map<Piece, PieceWriter>();
   private readonly factors = new Map<string, Float32Array>();
   private readonly segmentById: ReadonlyMap<string, StreamSegment>;
+  readonly buffers = new BufferPool();
+  readonly out: WriteQueue;
+  readonly raw: RawReader;
 
   constructor(
     readonly wp: WeightPlan,
     readonly src: WeightSource,
-    readonly fh: FileHandle,
+    fh: FileHandle,
     readonly opts: WriteImageOptions,
   ) {
     this.segmentById = new Map(wp.segments.map((x) => [x.id, x]));
+    this.out = new WriteQueue(fh);
+    this.raw = rawReader(src);
+  }
+
+  /** Recycled output buffers for a job's result (see QuantTask.output). */
+  output(job: Job, scheme: QuantScheme): QuantTask["output"] {
+    const p = job.piece;
+    return {
+      packed: this.buffers.take(job.n * packedRowBytes(p.kc)),
+      scales: this.buffers.take(job.n * groupsPerRow(scheme, p.kc) * 4),
+    };
   }
 
   /**
@@ -138,18 +165,25 @@ class ImageJob {
   }
 
   async consume(job: Job, r: QuantTaskResult): Promise<void> {
-    await this.add(job.piece, job.i0, job.n, r);
     const m = this.mirrors.get(job.piece);
-    if (m) await this.add(m, job.piece.first + job.i0, job.n, r);
+    // The result's buffers are recycled once every piece fed from it has written them.
+    let users = m ? 2 : 1;
+    const release = () => {
+      if (--users > 0) return;
+      this.buffers.give(r.packed.buffer);
+      this.buffers.give(r.scales.buffer);
+    };
+    await this.add(job.piece, job.i0, job.n, r, release);
+    if (m) await this.add(m, job.piece.first + job.i0, job.n, r, release);
   }
 
-  private async add(p: Piece, i0: number, n: number, r: QuantTaskResult): Promise<void> {
+  private async add(p: Piece, i0: number, n: number, r: QuantTaskResult, release: () => void): Promise<void> {
     let w = this.writers.get(p);
     if (!w) {
-      w = pieceWriter(this.fh, p.format);
+      w = pieceWriter(this.out, p.format);
       this.writers.set(p, w);
     }
-    await w.add(i0, n, r.packed, r.scales);
+    await w.add(i0, n, r.packed, r.scales, release);
     this.stats.get(p.statsKey)!.stats.merge(new QuantStats(r.stats));
     if (i0 + n < p.format.rows) return;
     const sha = await w.finish();
@@ -172,13 +206,20 @@ async function quantizeAll(img: ImageJob, pieces: readonly Piece[], run: Runner,
   }
   const total = pieces.reduce((s, p) => s + (p.mirrorOf ? 0 : p.format.rows * p.kc), 0);
   const progress = log.progress("quantize weights", total);
-  const limit = Math.max(2, 2 * run.size);
-  const inflight: { job: Job; reader: TensorReader; result: Promise<QuantTaskResult> }[] = [];
+  const limit = Math.max(2, run.inflight);
+  const io = { raw: img.raw, pool: img.buffers };
+  const inflight: {
+    job: Job;
+    reader: TensorReader;
+    result: Promise<QuantTaskResult>;
+    block: readonly ArrayBufferLike[];
+  }[] = [];
   const settle = async () => {
     const head = inflight.shift()!;
     let r: QuantTaskResult;
     try {
       r = await head.result;
+      for (const b of head.block) img.buffers.give(b); // the worker is done reading it
     } catch (e) {
       if (isPccxError(e) && e.code === "layout/quant-nonfinite") {
         throw (
@@ -195,7 +236,7 @@ async function quantizeAll(img: ImageJob, pieces: readonly Piece[], run: Runner,
     for (const { name, source } of sourceOrder(byTensor.keys(), img.src)) {
       checkDequant(name, source, byTensor.get(name)!);
       const bandBytes = o.bandBytes ?? 8 << 20;
-      const reader = new TensorReader(img.src, name, source, bandBytes);
+      const reader = new TensorReader(img.src, name, source, bandBytes, io);
       for (const p of byTensor.get(name)!) {
         if (!img.stats.has(p.statsKey))
           img.stats.set(p.statsKey, { source: sourceLabel(source), stats: new QuantStats() });
@@ -203,27 +244,49 @@ async function quantizeAll(img: ImageJob, pieces: readonly Piece[], run: Runner,
       const maxRows = Math.floor(bandBytes / Math.max(1, reader.rowBytes()));
       for (const job of jobsOf(byTensor.get(name)!, o.jobElements ?? 1 << 20, maxRows)) {
         const p = job.piece;
-        const block = await reader.block(jobRows(job, await img.colScale(p)));
+        const block = await reader.block(jobRows(job));
+        const scheme: QuantScheme = {
+          scaleGroup: p.format.group === 0 ? "row" : p.format.group,
+          scaleDtype: p.format.scaleDtype,
+          quantSearch: o.quantSearch ?? false,
+        };
         const result = run.run({
           block,
+          ...foldFactors(job, await img.colScale(p)),
           k: p.kc,
           firstRow: p.first + job.i0 * p.step,
-          scheme: {
-            scaleGroup: p.format.group === 0 ? "row" : p.format.group,
-            scaleDtype: p.format.scaleDtype,
-            quantSearch: o.quantSearch ?? false,
-          },
+          scheme,
           tensor: name,
+          output: img.output(job, scheme),
         });
         result.catch(() => undefined); // observed when its turn comes
-        inflight.push({ job, reader, result });
+        inflight.push({ job, reader, result, block: blockBuffers(block) });
         while (inflight.length >= limit) await settle();
       }
+      reader.release(); // every job's block is a copy or its own read
     }
     while (inflight.length > 0) await settle();
+    await img.out.drain();
   } finally {
     progress.done();
   }
+}
+
+/**
+ * A job's folded-norm factors for the quant task (its own copies, cloned with it): the factors of
+ * its column range, or for a flipped tile (whose rows are logical columns) one per row.
+ */
+function foldFactors(
+  job: Job,
+  f: Float32Array | undefined,
+): { colScale?: Float32Array; rowScale?: Float32Array } {
+  if (!f) return {};
+  const p = job.piece;
+  if (!p.flipped) return { colScale: f.slice(p.c0, p.c0 + p.kc) };
+  const rowScale = new Float32Array(job.n);
+  const first = p.first + job.i0 * p.step;
+  for (let i = 0; i < job.n; i++) rowScale[i] = f[first + i * p.step]!;
+  return { rowScale };
 }
 
 /**
@@ -277,7 +340,12 @@ export async function writeWeightImage(
     }
     const pieces = buildPieces(wp);
     img.linkMirrors(pieces);
-    await quantizeAll(img, pieces, run, log);
+    try {
+      await quantizeAll(img, pieces, run, log);
+    } finally {
+      await img.out.drain().catch(() => undefined);
+      await img.raw.close();
+    }
     await fh.close();
     const errors = new Map(
       [...img.stats].map(([k, v]) => [k, { source: v.source, summary: v.stats.summary() }]),

@@ -33,7 +33,7 @@ export function encodeGroup(
 ): void {
   const end = start + len;
   if (s === 0) {
-    encodeZero(w, start, end, acc);
+    encodeZero(w, start, end, packed, p, acc);
     return;
   }
   const pairEnd = start + (len & ~1);
@@ -45,8 +45,20 @@ export function encodeGroup(
   if (pairEnd < end) encodeLast(w, pairEnd, s, packed, p + (len >>> 1), acc);
 }
 
-/** All codes 0 (packed is freshly zeroed): the error is w itself. */
-function encodeZero(w: Float32Array, start: number, end: number, acc: Float64Array): void {
+/**
+ * All codes 0, written out (the output buffer may be a recycled one): the error is w itself. Every
+ * other path writes each byte it covers too, so the packed buffer never needs zeroing first.
+ */
+function encodeZero(
+  w: Float32Array,
+  start: number,
+  end: number,
+  packed: Uint8Array,
+  p: number,
+  acc: Float64Array,
+): void {
+  const bytes = (end - start + 1) >>> 1;
+  for (let b = 0; b < bytes; b++) packed[p + b] = 0;
   let se = acc[SUM_ERR]!;
   let me = acc[MAX_ERR]!;
   for (let i = start; i < end; i++) {

@@ -43,9 +43,23 @@ export interface QuantizedRows {
  * Rows as the kernel reads them: float32 values, or BF16 bits decoded one row at a time into a
  * small buffer that stays in L1 cache (pre-quantized formats are dequantized to float32 first).
  */
-export type KernelInput =
+export type KernelInput = (
   | { readonly kind: "f32"; readonly data: Float32Array }
-  | { readonly kind: "bf16"; readonly bits: Uint16Array };
+  | { readonly kind: "bf16"; readonly bits: Uint16Array }
+) &
+  RowScaling;
+
+/**
+ * Factors applied to the rows before quantizing (folded norms): w[r][c] · colScale[c] · rowScale[r],
+ * each product rounded to float32, in that order. Done row by row in the kernel's scratch row, so
+ * the caller's block is never modified and no float32 copy of the block is made.
+ */
+export interface RowScaling {
+  /** One factor per input feature (k of them). */
+  readonly colScale?: Float32Array;
+  /** One factor per row of the block. */
+  readonly rowScale?: Float32Array;
+}
 
 /** Quantize `w` (rows × k float32, row-major) with `scheme`. */
 export function quantizeF32Rows(
@@ -66,6 +80,7 @@ export function quantizeInput(
   k: number,
   scheme: QuantScheme,
   origin: RowOrigin = {},
+  output?: { readonly packed: ArrayBufferLike; readonly scales: ArrayBufferLike },
 ): QuantizedRows {
   const n = input.kind === "f32" ? input.data.length : input.bits.length;
   if (!Number.isInteger(k) || k <= 0 || n % k !== 0) {
@@ -76,14 +91,26 @@ export function quantizeInput(
     );
   }
   const rows = n / k;
+  const { colScale, rowScale } = input;
+  if ((colScale && colScale.length !== k) || (rowScale && rowScale.length !== rows)) {
+    throw new PccxError(
+      "layout/quant-block-shape",
+      ExitCode.INTERNAL,
+      `scale factors (${colScale?.length ?? "-"} columns, ${rowScale?.length ?? "-"} rows) do not fit ${rows} rows of K = ${k}`,
+    );
+  }
+  const scaled = colScale !== undefined || rowScale !== undefined;
   const g = groupLength(scheme, k);
   const gpr = groupsPerRow(scheme, k);
   const rowBytes = packedRowBytes(k);
-  const packed = new Uint8Array(rows * rowBytes);
-  const scales = new Float32Array(rows * gpr);
+  // Recycled output buffers of the right size are used as they are: the encoders write every byte
+  // of every row and every scale is set (zeroing a shared buffer first would cost a slow pass).
+  const reuse = output?.packed.byteLength === rows * rowBytes && output.scales.byteLength === rows * gpr * 4;
+  const packed = reuse ? new Uint8Array(output.packed) : new Uint8Array(rows * rowBytes);
+  const scales = reuse ? new Float32Array(output.scales) : new Float32Array(rows * gpr);
   const stats = new QuantStats();
   const acc = new Float64Array(ACC_SIZE);
-  if (input.kind === "bf16" && rowBuf.length < k) {
+  if ((input.kind === "bf16" || scaled) && rowBuf.length < k) {
     rowBuf = new Float32Array(k);
     rowBits = new Uint32Array(rowBuf.buffer);
   }
@@ -95,15 +122,30 @@ export function quantizeInput(
     acc.fill(0);
     let w: Float32Array;
     let base: number;
-    if (input.kind === "f32") {
+    // BF16 rows (most weights), alone or with a folded norm's column factors: decode (and scale)
+    // and scan in one pass over the row.
+    const fused = input.kind === "bf16" && !rowScale && pairs !== undefined && (k & 1) === 0 && (g & 1) === 0;
+    if (fused) {
+      if (colScale) decodeScaleScanBf16Row(pairs, r * k, k, g, rowBits, rowBuf, gmax, gsq, colScale);
+      else decodeScanBf16Row(pairs, r * k, k, g, rowBits, rowBuf, gmax, gsq);
+      w = rowBuf;
+      base = 0;
+    } else if (input.kind === "f32" && !scaled) {
       w = input.data;
       base = r * k;
     } else {
-      decodeBf16Row(input.bits, pairs, r * k, k, rowBits);
+      if (input.kind === "f32") rowBuf.set(input.data.subarray(r * k, (r + 1) * k));
+      else decodeBf16Row(input.bits, pairs, r * k, k, rowBits);
+      // A column scale alone (the common folded norm) is applied by the scan itself, in one pass.
+      if (colScale && rowScale) scaleRow(rowBuf, colScale, k);
+      if (rowScale) scaleRowBy(rowBuf, rowScale[r]!, k);
       w = rowBuf;
       base = 0;
     }
-    scanGroups(w, base, k, g, gmax, gsq);
+    if (fused) {
+      // decoded, scaled and scanned above
+    } else if (colScale && !rowScale) scanGroupsScaled(w, k, g, gmax, gsq, colScale);
+    else scanGroups(w, base, k, g, gmax, gsq);
     for (let gi = 0; gi < gpr; gi++) {
       const j0 = base + gi * g;
       const j1 = Math.min(base + k, j0 + g);
@@ -128,6 +170,117 @@ export function quantizeInput(
     });
   }
   return { rows, k, packed, scales, stats };
+}
+
+/** w[c] ·= f[c] for c < k (each product rounded to float32 by the store). */
+function scaleRow(w: Float32Array, f: Float32Array, k: number): void {
+  for (let c = 0; c < k; c++) w[c] = w[c]! * f[c]!;
+}
+
+/** w[c] ·= v for c < k. */
+function scaleRowBy(w: Float32Array, v: number, k: number): void {
+  for (let c = 0; c < k; c++) w[c] = w[c]! * v;
+}
+
+/**
+ * decodeBf16Row (the two-per-load path) then scanGroups (base 0) in one pass: each pair is decoded
+ * into the row buffer and read back as float32 (a store-to-load forward) for the group's max|w| and
+ * Σw², summed element by element in the same order as scanGroups. K and g even.
+ */
+function decodeScanBf16Row(
+  pairs: Uint32Array,
+  off: number,
+  k: number,
+  g: number,
+  u32: Uint32Array,
+  w: Float32Array,
+  gmax: Float64Array,
+  gsq: Float64Array,
+): void {
+  for (let j0 = 0, gi = 0, o = off >>> 1; j0 < k; j0 += g, gi++) {
+    const end = Math.min(k, j0 + g);
+    let max = 0;
+    let sq = 0;
+    for (let j = j0; j < end; j += 2, o++) {
+      const v = pairs[o]!;
+      u32[j] = v << 16;
+      u32[j + 1] = v & 0xffff0000;
+      const x = w[j]!;
+      const y = w[j + 1]!;
+      sq += x * x;
+      sq += y * y;
+      const a = Math.abs(x);
+      if (a > max) max = a;
+      const b = Math.abs(y);
+      if (b > max) max = b;
+    }
+    gmax[gi] = max;
+    gsq[gi] = sq;
+  }
+}
+
+/** decodeScanBf16Row with each value multiplied by f[j] first (rounded to float32, as stored). */
+function decodeScaleScanBf16Row(
+  pairs: Uint32Array,
+  off: number,
+  k: number,
+  g: number,
+  u32: Uint32Array,
+  w: Float32Array,
+  gmax: Float64Array,
+  gsq: Float64Array,
+  f: Float32Array,
+): void {
+  for (let j0 = 0, gi = 0, o = off >>> 1; j0 < k; j0 += g, gi++) {
+    const end = Math.min(k, j0 + g);
+    let max = 0;
+    let sq = 0;
+    for (let j = j0; j < end; j += 2, o++) {
+      const v = pairs[o]!;
+      u32[j] = v << 16;
+      u32[j + 1] = v & 0xffff0000;
+      const x = Math.fround(w[j]! * f[j]!);
+      const y = Math.fround(w[j + 1]! * f[j + 1]!);
+      w[j] = x;
+      w[j + 1] = y;
+      sq += x * x;
+      sq += y * y;
+      const a = Math.abs(x);
+      if (a > max) max = a;
+      const b = Math.abs(y);
+      if (b > max) max = b;
+    }
+    gmax[gi] = max;
+    gsq[gi] = sq;
+  }
+}
+
+/**
+ * scaleRow then scanGroups (base 0) in one pass: w[c] ·= f[c] (rounded to float32, as the store
+ * would), then the group's max|w| and Σw² of the scaled values, summed in the same order.
+ */
+function scanGroupsScaled(
+  w: Float32Array,
+  k: number,
+  g: number,
+  gmax: Float64Array,
+  gsq: Float64Array,
+  f: Float32Array,
+): void {
+  for (let j0 = 0, gi = 0; j0 < k; j0 += g, gi++) {
+    const end = Math.min(k, j0 + g);
+    let max = 0;
+    let sq = 0;
+    for (let i = j0; i < end; i++) {
+      const x = Math.fround(w[i]! * f[i]!);
+      w[i] = x;
+      sq += x * x;
+      const a = Math.abs(x);
+      if (a > max) max = a;
+    }
+    gmax[gi] = max;
+    gsq[gi] = sq;
+  }
 }
 
 /** max|w| and Σw² of each group of g in w[base, base+k). */

@@ -1,7 +1,11 @@
 /**
- * A small pool of quantization worker threads. Tasks go to the first idle worker (FIFO queue
- * otherwise); input buffers are transferred, not copied, and so are the results. The pool keeps the
- * process alive only while tasks are in flight, so a forgotten close() does not hang the CLI.
+ * A small pool of quantization worker threads. Each worker is given up to `depth` tasks at once
+ * (default 2: the next task already waits in the worker's message queue when it finishes one, so it
+ * never idles while the main thread is busy reading or writing); the rest wait in a FIFO queue here.
+ * Input buffers are transferred, not copied, and so are the results; views of shared memory (blocks
+ * and `QuantTask.output` buffers) are shared, and a result written into shared output buffers comes
+ * back as views of them. The pool keeps the process alive only while tasks are in flight, so a
+ * forgotten close() does not hang the CLI.
  *
  * The worker module sits next to this one: worker.js in the compiled dist, worker.ts when running
  * from sources (tsx, vitest), in which case the worker is started with tsx's loader.
@@ -11,12 +15,19 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { ExitCode, PccxError } from "../../diag/index.js";
-import { copyBlock, forTransfer } from "./source.js";
+import { copyBlock, forTransfer, ownable } from "./source.js";
 import { deserializeError, type QuantTask, type QuantTaskResult, type SerializedError } from "./task.js";
 import type { WorkerRequest } from "./worker.js";
 
 type WorkerReply =
-  | { readonly id: number; readonly ok: true; readonly result: QuantTaskResult }
+  | { readonly id: number; readonly ok: true; readonly result: QuantTaskResult; readonly inOutput?: false }
+  | {
+      readonly id: number;
+      readonly ok: true;
+      /** The codes and scales are in the task's shared output buffers. */
+      readonly inOutput: true;
+      readonly result: Pick<QuantTaskResult, "rows" | "stats">;
+    }
   | { readonly id: number; readonly ok: false; readonly error: SerializedError };
 
 interface Pending {
@@ -28,7 +39,8 @@ interface Pending {
 
 interface Slot {
   readonly worker: Worker;
-  busy?: Pending;
+  /** Tasks sent to this worker, in the order it runs them. */
+  readonly busy: Pending[];
 }
 
 /** Default thread count: the machine's cores, at most 8. */
@@ -56,13 +68,15 @@ export function workerEntry(): { readonly source: URL | string; readonly eval: b
 
 export class QuantPool {
   readonly size: number;
+  /** Tasks sent to one worker at a time. */
+  readonly depth: number;
   private readonly slots: Slot[];
   private readonly queue: Pending[] = [];
   private nextId = 0;
   private failure?: PccxError;
   private closed = false;
 
-  constructor(threads: number = defaultThreads()) {
+  constructor(threads: number = defaultThreads(), depth = 2) {
     if (!Number.isInteger(threads) || threads < 1) {
       throw new PccxError(
         "layout/quant-threads",
@@ -71,13 +85,14 @@ export class QuantPool {
       );
     }
     this.size = threads;
+    this.depth = Math.max(1, Math.floor(depth));
     const entry = workerEntry();
     this.slots = Array.from({ length: threads }, () => this.spawn(entry));
   }
 
   private spawn(entry: ReturnType<typeof workerEntry>): Slot {
     const worker = new Worker(entry.source, { eval: entry.eval });
-    const slot: Slot = { worker };
+    const slot: Slot = { worker, busy: [] };
     worker.unref();
     worker.on("message", (m: WorkerReply) => this.onReply(slot, m));
     worker.on("error", (e) => this.fail(slot, e));
@@ -106,14 +121,24 @@ export class QuantPool {
     });
   }
 
-  private dispatch(): void {
+  /** The least loaded worker with room for another task. */
+  private freeSlot(): Slot | undefined {
+    let best: Slot | undefined;
     for (const slot of this.slots) {
-      if (slot.busy) continue;
+      if (slot.busy.length < this.depth && (!best || slot.busy.length < best.busy.length)) best = slot;
+    }
+    return best;
+  }
+
+  private dispatch(): void {
+    for (let slot = this.freeSlot(); slot; slot = this.freeSlot()) {
       const next = this.queue.shift();
       if (!next) return;
       try {
         const { block, transfer } = forTransfer(next.task.block);
-        const req: WorkerRequest = { id: next.id, task: { ...next.task, block } };
+        const out = next.task.output;
+        if (out) for (const b of [out.packed, out.scales]) if (b instanceof ArrayBuffer) transfer.push(b);
+        const req: WorkerRequest = { id: next.id, task: { ...next.task, ...ownFactors(next.task), block } };
         // A detached buffer in a transfer list makes postMessage drop the message silently; left
         // out of the list, cloning it throws instead. Empty buffers have nothing to transfer anyway.
         slot.worker.postMessage(
@@ -134,21 +159,25 @@ export class QuantPool {
         );
         continue;
       }
-      slot.busy = next;
+      slot.busy.push(next);
       slot.worker.ref();
     }
   }
 
   private onReply(slot: Slot, m: WorkerReply): void {
-    const p = slot.busy;
-    slot.busy = undefined;
-    slot.worker.unref();
+    const p = slot.busy.shift();
+    if (slot.busy.length === 0) slot.worker.unref();
     if (!p || p.id !== m.id) {
       this.fail(slot, new Error(`worker answered task ${m.id}, expected ${p?.id}`));
       return;
     }
-    if (m.ok) p.resolve(m.result);
-    else p.reject(deserializeError(m.error));
+    if (!m.ok) p.reject(deserializeError(m.error));
+    else if (!m.inOutput) p.resolve(m.result);
+    else {
+      const out = p.task.output!;
+      const packed = new Uint8Array(out.packed);
+      p.resolve({ ...m.result, packed, scales: new Float32Array(out.scales) });
+    }
     this.dispatch();
   }
 
@@ -163,18 +192,28 @@ export class QuantPool {
         notes: e instanceof Error && e.stack ? [e.stack] : [],
       },
     );
-    const pending = [...(slot.busy ? [slot.busy] : []), ...this.queue.splice(0)];
-    slot.busy = undefined;
+    const pending = [...slot.busy.splice(0), ...this.queue.splice(0)];
     for (const p of pending) p.reject(this.failure);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const busy = this.slots.flatMap((s) => (s.busy ? [s.busy] : []));
+    const busy = this.slots.flatMap((s) => s.busy.splice(0));
     for (const p of [...busy, ...this.queue.splice(0)]) {
       p.reject(new PccxError("layout/quant-pool-closed", ExitCode.INTERNAL, "quantization pool closed"));
     }
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
+}
+
+/**
+ * A task's scale factors as views owning their buffers: they are cloned, not transferred (callers
+ * often share one factor array between tasks), and cloning a view would copy its whole buffer.
+ */
+function ownFactors(t: QuantTask): { colScale?: Float32Array; rowScale?: Float32Array } {
+  return {
+    ...(t.colScale ? { colScale: ownable(t.colScale) } : {}),
+    ...(t.rowScale ? { rowScale: ownable(t.rowScale) } : {}),
+  };
 }

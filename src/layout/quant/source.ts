@@ -92,10 +92,23 @@ export function kernelInput(block: RowBlock, k: number, firstRow: number, tensor
   }
 }
 
-/** A view owning its whole ArrayBuffer is returned as is; any other view is copied to its own. */
-function ownable<T extends Uint8Array | Uint16Array | Float32Array>(v: T): T {
+/**
+ * A view owning its whole ArrayBuffer, or a view of shared memory (which postMessage shares rather
+ * than copies), is returned as is; any other view is copied to its own buffer.
+ */
+export function ownable<T extends Uint8Array | Uint16Array | Float32Array>(v: T): T {
+  if (isShared(v)) return v;
   const whole = v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && v.buffer instanceof ArrayBuffer;
   return whole ? v : (v.slice() as T);
+}
+
+function isShared(v: ArrayBufferView): boolean {
+  return typeof SharedArrayBuffer !== "undefined" && v.buffer instanceof SharedArrayBuffer;
+}
+
+/** The buffers to transfer with views: shared memory is never transferred (nor copied). */
+function transferable(...views: ArrayBufferView[]): ArrayBuffer[] {
+  return views.flatMap((v) => (isShared(v) ? [] : [v.buffer as ArrayBuffer]));
 }
 
 /** A deep copy of a block (for sources that reuse their buffers). */
@@ -119,27 +132,37 @@ export function copyBlock(block: RowBlock): RowBlock {
 export function forTransfer(block: RowBlock): { block: RowBlock; transfer: ArrayBuffer[] } {
   if (block instanceof Float32Array) {
     const b = ownable(block);
-    return { block: b, transfer: [b.buffer as ArrayBuffer] };
+    return { block: b, transfer: transferable(b) };
   }
   switch (block.kind) {
     case "bf16": {
       const bits = ownable(block.bits);
-      return { block: { kind: "bf16", bits }, transfer: [bits.buffer as ArrayBuffer] };
+      return { block: { kind: "bf16", bits }, transfer: transferable(bits) };
     }
     case "fp8-e4m3": {
       const data = ownable(block.data);
       // The scale tensor is shared by every block: cloned (a view is cut out first, since cloning a
       // view copies its whole buffer), never transferred.
       const scaleInv = ownable(block.scaleInv);
-      return { block: { ...block, data, scaleInv }, transfer: [data.buffer as ArrayBuffer] };
+      return { block: { ...block, data, scaleInv }, transfer: transferable(data) };
     }
     case "mxfp4": {
       const blocks = ownable(block.blocks);
       const scales = ownable(block.scales);
-      return {
-        block: { kind: "mxfp4", blocks, scales },
-        transfer: [blocks.buffer as ArrayBuffer, scales.buffer as ArrayBuffer],
-      };
+      return { block: { kind: "mxfp4", blocks, scales }, transfer: transferable(blocks, scales) };
     }
+  }
+}
+
+/** The buffers under a block's views. */
+export function blockBuffers(block: RowBlock): ArrayBufferLike[] {
+  if (block instanceof Float32Array) return [block.buffer];
+  switch (block.kind) {
+    case "bf16":
+      return [block.bits.buffer];
+    case "fp8-e4m3":
+      return [block.data.buffer];
+    case "mxfp4":
+      return [block.blocks.buffer, block.scales.buffer];
   }
 }

@@ -17,6 +17,23 @@ export interface QuantTask {
   readonly scheme: QuantScheme;
   readonly tensor?: string;
   readonly file?: string;
+  /**
+   * Folded norms, applied on the worker before quantizing: column c of the block is multiplied by
+   * colScale[c] (k factors), row r by rowScale[r] (one per block row), in float32.
+   */
+  readonly colScale?: Float32Array;
+  readonly rowScale?: Float32Array;
+  /**
+   * Buffers the result is written into instead of fresh ones (rows × packedRowBytes(k) and
+   * rows × groupsPerRow × 4 bytes; other sizes are ignored). SharedArrayBuffers (what the image
+   * writer recycles) are shared with the worker; ArrayBuffers are transferred there and back.
+   */
+  readonly output?: QuantOutput;
+}
+
+export interface QuantOutput {
+  readonly packed: ArrayBufferLike;
+  readonly scales: ArrayBufferLike;
 }
 
 export interface QuantTaskResult {
@@ -27,12 +44,28 @@ export interface QuantTaskResult {
 }
 
 export function runQuantTask(t: QuantTask): QuantTaskResult {
-  const q = quantizeInput(kernelInput(t.block, t.k, t.firstRow, t.tensor), t.k, t.scheme, {
-    firstRow: t.firstRow,
-    ...(t.tensor ? { tensor: t.tensor } : {}),
-    ...(t.file ? { file: t.file } : {}),
-  });
-  return { rows: q.rows, packed: q.packed, scales: q.scales, stats: q.stats.toData() };
+  const input = {
+    ...kernelInput(t.block, t.k, t.firstRow, t.tensor),
+    ...(t.colScale ? { colScale: t.colScale } : {}),
+    ...(t.rowScale ? { rowScale: t.rowScale } : {}),
+  };
+  const q = quantizeInput(
+    input,
+    t.k,
+    t.scheme,
+    {
+      firstRow: t.firstRow,
+      ...(t.tensor ? { tensor: t.tensor } : {}),
+      ...(t.file ? { file: t.file } : {}),
+    },
+    t.output,
+  );
+  return {
+    rows: q.rows,
+    packed: q.packed,
+    scales: q.scales,
+    stats: q.stats.toData(),
+  };
 }
 
 /** A PccxError flattened for postMessage (class identity does not survive structured clone). */

@@ -10,6 +10,13 @@ export { parseGenerationConfigText } from "./generation.js";
 export { childPath, type PathSegment } from "./json-text.js";
 export { NON_SEMANTIC_KEYS } from "./keys.js";
 export { type ParseOptions, parseConfigObject, parseConfigText } from "./parse.js";
+export {
+  type ConfigProblem,
+  type ConfigSchema,
+  checkModelTypeSpec,
+  type PluginModelType,
+  type SchemaIssue,
+} from "./plugin-types.js";
 export { requireSupportedQuantization } from "./quantization.js";
 export { SUPPORTED_MODEL_TYPES, TOWER_CONFIGS, TOWER_KEYS } from "./registry.js";
 export type {

@@ -12,13 +12,16 @@ import { CONFIG_ERROR_CODES, invalidAt, nearest, zodIssueError } from "./errors.
 import { GPT2_DEFAULTS, GPT2_REQUIRED, GPT2_SHAPE, normalizeGpt2 } from "./families/gpt2.js";
 import { childPath, JsonSyntaxError, lineColumn, parseLenientJson } from "./json-text.js";
 import { isNonSemanticPath, KeyReader, Ledger, NON_SEMANTIC_KEYS } from "./keys.js";
+import type { PluginModelType } from "./plugin-types.js";
 import { parseQuantization, requireSupportedQuantization } from "./quantization.js";
 import { SUPPORTED_MODEL_TYPES, TEXT_SPECS, WRAPPERS, type WrapperSpec } from "./registry.js";
-import type { ParsedConfig, SpecialTokens, SubConfigSeen, TextConfig } from "./types.js";
+import type { Family, ParsedConfig, SpecialTokens, SubConfigSeen, TextConfig } from "./types.js";
 
 export interface ParseOptions {
   /** Throw config/unsupported-quantization at parse time instead of reporting it (default false). */
   readonly rejectUnsupportedQuantization?: boolean;
+  /** Model types added by architecture plugins (plugin-types.ts, `LoadedPlugins.modelTypes`); default none. */
+  readonly modelTypes?: readonly PluginModelType[];
 }
 
 type Obj = Record<string, unknown>;
@@ -80,16 +83,21 @@ function isObj(v: unknown): v is Obj {
 
 function parseInternal(raw: unknown, ctx: ErrCtx, opts: ParseOptions): ParsedConfig {
   if (!isObj(raw)) throw invalidAt(ctx, "$", "expected a JSON object at the top level");
-  const modelType = readModelType(raw, ctx);
+  const extra = opts.modelTypes ?? [];
+  const modelType = readModelType(raw, ctx, extra);
   const ledger = new Ledger();
   ledger.consumed.add("$.model_type");
   const wrapper = WRAPPERS.get(modelType);
+  const plugin = extra.find((t) => t.modelType === modelType);
   const lm = wrapper
     ? unwrap(raw, ctx, wrapper, ledger)
     : { obj: raw, base: "$", textType: modelType, sparse: false };
-  let text = normalizeText(lm.obj, lm.base, lm.textType, lm.sparse, ctx, ledger);
+  let text = plugin
+    ? normalizePluginType(raw, plugin, ctx, ledger)
+    : normalizeText(lm.obj, lm.base, lm.textType, lm.sparse, ctx, ledger);
   if (wrapper) text = applyWrapperTie(raw, lm.obj, text, ctx, ledger);
   checkText(text, ctx, ledger, lm.base);
+  if (plugin) runPluginCheck(plugin, text, raw, ctx);
 
   const quantization =
     raw.quantization_config != null
@@ -121,28 +129,29 @@ function parseInternal(raw: unknown, ctx: ErrCtx, opts: ParseOptions): ParsedCon
     specialTokens: specialTokens(raw, lm.obj),
     ...(quantization ? { quantization } : {}),
     ...(multimodal ? { multimodal } : {}),
+    ...(plugin ? keyAliases(plugin, raw) : {}),
   };
   if (opts.rejectUnsupportedQuantization) requireSupportedQuantization(parsed);
   return parsed;
 }
 
-function readModelType(raw: Obj, ctx: ErrCtx): string {
+function readModelType(raw: Obj, ctx: ErrCtx, extra: readonly PluginModelType[]): string {
   const mt = Object.hasOwn(raw, "model_type") ? raw.model_type : undefined;
-  const list = SUPPORTED_MODEL_TYPES.join(", ");
+  const supported = [...SUPPORTED_MODEL_TYPES, ...extra.map((t) => t.modelType)].sort();
+  const list = supported.join(", ");
   if (mt === undefined)
     throw invalidAt(ctx, "$.model_type", "missing model_type", `add "model_type" (one of: ${list})`);
   if (typeof mt !== "string")
     throw invalidAt(ctx, "$.model_type", `expected a string, got ${JSON.stringify(mt)}`);
-  if (!SUPPORTED_MODEL_TYPES.includes(mt)) {
-    const near = nearest(mt, SUPPORTED_MODEL_TYPES);
+  if (!supported.includes(mt)) {
+    const near = nearest(mt, supported);
+    const plugin = `load an architecture plugin that declares model_type "${mt}" with --plugin (docs/plugins.md, "A new model type")`;
     throw unsupported(
       CONFIG_ERROR_CODES.unsupportedModelType,
       `${ctx.file} at $.model_type: model_type "${mt}" is not supported${near ? ` (nearest: "${near}")` : ""}; supported: ${list}`,
       {
         at: { file: ctx.file, jsonPath: "$.model_type" },
-        fix: near
-          ? `if this is a ${near} model, set model_type to "${near}"`
-          : "use a model of a supported family",
+        fix: near ? `if this is a ${near} model, set model_type to "${near}"; otherwise ${plugin}` : plugin,
       },
     );
   }
@@ -188,19 +197,107 @@ function normalizeText(
   const shape = spec ? spec.shape : GPT2_SHAPE;
   const res = z.looseObject(shape).safeParse(obj);
   if (!res.success) throw zodIssueError(ctx, base, obj, res.error.issues);
-  if (!sparse) {
-    for (const k of spec ? spec.required : GPT2_REQUIRED) {
-      if (!Object.hasOwn(obj, k) || obj[k] === null)
-        throw invalidAt(
-          ctx,
-          childPath(base, k),
-          `missing required key "${k}"`,
-          "a config.json written by transformers always contains it; the file may be truncated or hand-written",
-        );
-    }
-  }
+  if (!sparse) requireKeys(obj, spec ? spec.required : GPT2_REQUIRED, base, ctx);
   const r = new KeyReader(obj, base, spec ? spec.defaults : GPT2_DEFAULTS, ledger);
   return spec ? normalizeDecoder(spec, r, ctx) : normalizeGpt2(r, ctx);
+}
+
+/** `keys` must be present and non-null in `obj`; `fileKey` gives the spelling the file uses. */
+function requireKeys(
+  obj: Obj,
+  keys: readonly string[],
+  base: string,
+  ctx: ErrCtx,
+  fileKey: (k: string) => string = (k) => k,
+): void {
+  for (const k of keys) {
+    if (!Object.hasOwn(obj, k) || obj[k] === null)
+      throw invalidAt(
+        ctx,
+        childPath(base, fileKey(k)),
+        `missing required key "${fileKey(k)}"`,
+        "a config.json written by transformers always contains it; the file may be truncated or hand-written",
+      );
+  }
+}
+
+/** Reads keys under the plugin's spellings: `path("rms_norm_eps")` is `$.norm_epsilon`. */
+class RenamingKeyReader extends KeyReader {
+  constructor(
+    obj: Obj,
+    defaults: Readonly<Record<string, unknown>>,
+    ledger: Ledger,
+    private readonly fileKey: (key: string) => string,
+  ) {
+    super(obj, "$", defaults, ledger);
+  }
+  override path(key: string): string {
+    return childPath(this.base, this.fileKey(key));
+  }
+}
+
+/**
+ * A plugin model type: its schema on the raw object, then the base family's normalisation on a
+ * view where the plugin's key spellings carry the base names (the ledger records the file's names).
+ */
+function normalizePluginType(raw: Obj, t: PluginModelType, ctx: ErrCtx, ledger: Ledger): TextConfig {
+  const base = TEXT_SPECS.get(t.base);
+  if (!base) throw new Error(`internal: plugin model type ${t.modelType} has no base ${t.base}`);
+  if (t.schema) {
+    const res = t.schema.safeParse(raw);
+    if (!res.success) throw zodIssueError(ctx, "$", raw, res.error.issues as z.core.$ZodIssue[]);
+  }
+  const renames = Object.entries(t.keys ?? {});
+  const toFile = new Map(renames.map(([file, key]) => [key, file]));
+  const fileKey = (k: string) => toFile.get(k) ?? k;
+  const view: Obj = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const renamed = t.keys && Object.hasOwn(t.keys, k) ? t.keys[k] : undefined;
+    if (renamed === undefined && toFile.has(k))
+      throw invalidAt(
+        ctx,
+        childPath("$", k),
+        `a ${t.modelType} config spells this key "${toFile.get(k)}"`,
+        `rename it to "${toFile.get(k)}" (or remove it when "${toFile.get(k)}" is present)`,
+      );
+    view[renamed ?? k] = v;
+  }
+  const res = z.looseObject(base.shape).safeParse(view);
+  if (!res.success) {
+    const issues = res.error.issues.map((i) => ({
+      ...i,
+      path: i.path.map((p, n) => (n === 0 && typeof p === "string" ? fileKey(p) : p)),
+    }));
+    throw zodIssueError(ctx, "$", raw, issues);
+  }
+  requireKeys(view, base.required, "$", ctx, fileKey);
+  const spec = { ...base, modelType: t.modelType, family: t.modelType as Family };
+  return normalizeDecoder(spec, new RenamingKeyReader(view, base.defaults, ledger, fileKey), ctx);
+}
+
+/** The renamed keys present in the file, for ParsedConfig.keyAliases. */
+function keyAliases(t: PluginModelType, raw: Obj): { keyAliases?: Record<string, string> } {
+  const present = Object.entries(t.keys ?? {}).filter(([file]) => Object.hasOwn(raw, file));
+  if (present.length === 0) return {};
+  return {
+    keyAliases: Object.fromEntries(
+      present.sort(([a], [b]) => cmp(a, b)).map(([f, k]) => [childPath("$", f), k]),
+    ),
+  };
+}
+
+/** The plugin's semantic checks: the first problem is a config/invalid error, the others notes. */
+function runPluginCheck(t: PluginModelType, text: TextConfig, raw: Obj, ctx: ErrCtx): void {
+  const problems = t.check?.(text, raw) ?? [];
+  const first = problems[0];
+  if (!first) return;
+  const e = invalidAt(ctx, first.path, first.message, first.fix);
+  if (problems.length === 1) throw e;
+  throw invalidInput(e.code, e.message, {
+    ...(e.at ? { at: e.at } : {}),
+    ...(e.fix ? { fix: e.fix } : {}),
+    notes: problems.slice(1).map((p) => `${p.path}: ${p.message}`),
+  });
 }
 
 /** Wrappers may carry tie_word_embeddings at top level (5.x) as well as in text_config. */

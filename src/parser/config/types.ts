@@ -301,6 +301,11 @@ export interface ParsedConfig {
   readonly specialTokens: SpecialTokens;
   readonly quantization?: QuantizationConfig;
   readonly multimodal?: { readonly visionConfig?: SubConfigSeen; readonly audioConfig?: SubConfigSeen };
+  /**
+   * A model type added by a plugin that spells keys its own way: JSON path in the file → the key
+   * of the base family it stands for (`{"$.norm_epsilon": "rms_norm_eps"}`). Absent otherwise.
+   */
+  readonly keyAliases?: Readonly<Record<string, string>>;
 }
 
 export interface GenerationConfig {

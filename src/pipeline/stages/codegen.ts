@@ -81,6 +81,8 @@ export const codegenStage: Stage = {
     const plan = need(s, "layout", "codegen");
     const cg = codegen(graph, plan, ctx.target, { ...(s.label ? { model: s.label } : {}) });
     ctx.diagnostics.push(...cg.diagnostics);
+    // cg.regions carries the program's buffers and its KV rings as it sized them (they replace the
+    // plan's ring estimates in the DDR map and the fit verdict).
     const wp = finalizeLayout(plan, cg.segments, cg.regions, s.label ? { label: s.label } : {});
     s.weightPlan = wp;
     s.codegen = {

@@ -24,6 +24,7 @@ export const layoutStage: Stage = {
       folded: foldedNorms(graph),
       ...(ctx.choices.groupSize !== undefined ? { groupSize: ctx.choices.groupSize } : {}),
       ...(ctx.choices.kvDtype !== undefined ? { kvDtype: ctx.choices.kvDtype } : {}),
+      ...(ctx.choices.layoutOverrides?.length ? { overrides: ctx.choices.layoutOverrides } : {}),
       ...(s.label ? { label: s.label } : {}),
     });
     s.layout = plan;

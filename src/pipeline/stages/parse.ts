@@ -1,7 +1,8 @@
 /**
  * Stage `parse`: finds the model (directory, config.json or repo id through the HF cache), parses
  * config.json and generation_config.json, opens the safetensors index when weights are needed, and
- * lets feature plugins rewrite the config before resolution (prepareConfig).
+ * lets feature plugins rewrite the config before resolution (prepareConfig). Model types declared by
+ * architecture plugins are known to the config parser here.
  */
 import { basename } from "node:path";
 import { prepareConfig } from "../../features/index.js";
@@ -30,6 +31,8 @@ export const parseStage: Stage = {
       ...ctx.model,
       weightsPolicy: weights ? "required" : "none",
       logger: ctx.logger,
+      // model types added by architecture plugins
+      parse: { modelTypes: ctx.plugins.modelTypes },
     });
     s.source = src;
     ctx.diagnostics.push(...src.diagnostics);
@@ -40,6 +43,10 @@ export const parseStage: Stage = {
     s.parsed = prepareConfig({ ...src.config, file: `${label}/config.json` }, ctx.features);
     if (src.origin.kind === "hf-cache") {
       const o = src.origin;
+      if (ctx.model.revision === undefined)
+        ctx.notes.note("revision", o.revision, "default: the repo's main branch");
+      if (ctx.model.cacheDir === undefined)
+        ctx.notes.note("cache dir", o.cacheDir, `inferred: ${o.cacheSource}`);
       ctx.logger.debug(`${o.repo}@${o.revision} → snapshot ${o.sha} in ${o.cacheDir} (${o.cacheSource})`);
       if (o.downloaded.length > 0) ctx.logger.info(`downloaded ${o.downloaded.join(", ")}`);
     }

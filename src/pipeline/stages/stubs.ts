@@ -1,7 +1,8 @@
 /**
  * Stage `stubs`: the C driver for the program — program tables, runtime loop, host operations,
  * the HAL header and its Linux UIO, bare-metal and simulation implementations, main.c and a
- * Makefile — written under driver/.
+ * Makefile — written under driver/. The driver loads weights.bin by this compile's weights.json
+ * (region file offsets, the file's size) and, for images up to 256 MiB, checks region checksums.
  */
 import { readFile } from "node:fs/promises";
 import { generateDriver } from "../../stubs/index.js";

@@ -20,6 +20,7 @@ import {
   untie,
 } from "../../validate/sim/index.js";
 import type { TimingOutput } from "../../validate/timing/index.js";
+import { yieldToSignals } from "../interrupt.js";
 import { need, type PipelineState, type RunContext } from "../state.js";
 import type { PerformanceSummary, ValidationSummary } from "../summary.js";
 import { kvLayers } from "./kv.js";
@@ -105,10 +106,12 @@ async function functional(
     },
   );
   bar.tick();
+  await yieldToSignals();
   const untied = untie(graph);
   const gold = await golden(untied, imageWeightReader(bin, manifest, untied), prompt, ctx.tokens);
   bar.tick();
   bar.done();
+  await yieldToSignals();
   const comparison = compareToGolden(sim, gold);
   const run = { prompt, simTokens: sim.tokens, goldenTokens: gold.tokens, comparison, faults: sim.faults };
   const ok = comparison.tokensEqual && sim.faults.length === 0;
@@ -171,6 +174,7 @@ export const validateStage: Stage = {
       run = f.run;
       if (f.summary.verdict === "failed") failValidation(f.summary, f.run);
     }
+    await yieldToSignals();
     const t = timeProgram(s, ctx);
     s.validation = { functional: functionalSummary, ...(run ? { run } : {}), ...t };
     if (ctx.out) await writeReports(s, ctx);

@@ -34,6 +34,10 @@ typedef struct pccx_view {
   uint64_t region_off; /* offset of base inside its DDR region (raw writers addressing the region) */
   uint8_t in_file;     /* an input read from weights.bin (base is NULL): file_offset locates it */
   uint64_t file_offset;
+  /* PCCX_EXACT builds: the exact shadows of base (float32 per 2-byte slot, INT4 code per nibble;
+   * docs/driver.md "Exact co-simulation"); NULL otherwise */
+  float *wide;
+  float *codes;
   /* set by an access outside rows x width (or the span): the access reads 0 / writes nothing */
   uint8_t oob;
   uint64_t oob_t, oob_j;
@@ -78,6 +82,16 @@ uint64_t pccx_span_bytes(uint8_t dtype, uint64_t elements);
 /* Runs the host function of c->h. Returns PCCX_OK or PCCX_ERR_HOST_OP / PCCX_ERR_RELOC with a
  * message in c->err. */
 pccx_status pccx_host_run(pccx_hcall *c);
+
+/* The formulas' bf16(x): BF16 rounding, except in a PCCX_EXACT build (float32 kept, as the
+ * simulator's exact mode does). */
+#ifdef PCCX_EXACT
+#define PCCX_FORMULA_BF16(x) (x)
+#else
+#define PCCX_FORMULA_BF16(x) pccx_bf16_round(x)
+#endif
+/* Refreshes the wide shadow of [off, off + len) of a byte range from its bytes (wide: slot of b[0]). */
+void pccx_wide_refresh(float *wide, const uint8_t *b, uint64_t off, uint64_t len);
 
 /* BF16 helpers (round to nearest even, NaN kept quiet). */
 float pccx_bf16_round(float x);

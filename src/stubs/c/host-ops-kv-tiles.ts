@@ -67,6 +67,30 @@ static void kv_quantize(const float *x, uint32_t n, uint8_t *nib, uint32_t first
   }
 }
 
+/* Exact co-simulation (PCCX_EXACT): as kv_quantize on unrounded values (double, as the simulator's
+ * exact mode computes them), and each nibble's unrounded code x/s goes to codes[first + i] (NaN
+ * codes: none recorded). */
+static void kv_quantize_exact(const double *x, uint32_t n, uint8_t *nib, uint32_t first, uint8_t *scale_at, float *codes) {
+  double m = 0.0;
+  for (uint32_t i = 0; i < n; i++) {
+    double a = fabs(x[i]);
+    if (a != a || m != m) m = NAN;
+    else if (a > m) m = a;
+  }
+  float s = kv_put_scale(scale_at, (float)(m / 7.0));
+  for (uint32_t i = 0; i < n; i++) {
+    int q = 0;
+    float code = 0.0f;
+    if (s != 0.0f) {
+      code = (float)(x[i] / (double)s);
+      double r = rint((double)code);
+      q = r != r ? 0 : r > 7.0 ? 7 : r < -8.0 ? -8 : (int)r;
+    }
+    kv_set_nibble(nib, first + i, q);
+    codes[first + i] = code;
+  }
+}
+
 static pccx_status kv_write_tiles(C *c, uint32_t slot, uint32_t row) {
   uint32_t kvh = (uint32_t)num(c, PCCX_ATTR_KV_WRITE_KVHEADS, 0), hd = (uint32_t)num(c, PCCX_ATTR_KV_WRITE_HEADDIM, 0);
   uint32_t vhd = (uint32_t)num(c, PCCX_ATTR_KV_WRITE_VHEADDIM, 0);
@@ -104,14 +128,31 @@ static pccx_status kv_write_tiles(C *c, uint32_t slot, uint32_t row) {
     }
     for (uint32_t e = 0; e < hd; e++) kx[h * hd + e] = (float)(ks * (double)kx[h * hd + e]);
     for (uint32_t q0 = 0; q0 < per_beat; q0++) {
-      kv_quantize(kx + h * hd + q0 * g, g, base + (uint64_t)slot * k_row, q0 * g,
-                  base + k_scale_off + (uint64_t)slot * beat + (uint64_t)PCCX_SCALE_BYTES * q0);
+      uint8_t *sat = base + k_scale_off + (uint64_t)slot * beat + (uint64_t)PCCX_SCALE_BYTES * q0;
+      if (ko->codes) {
+        double xs[PCCX_BEAT_CODES * 8u];
+        if (g > sizeof xs / sizeof xs[0]) {
+          st = err(c, PCCX_ERR_HOST_OP, "a K scale group of %u values", g);
+          break;
+        }
+        for (uint32_t e = 0; e < g; e++) xs[e] = (double)kx[h * hd + q0 * g + e];
+        kv_quantize_exact(xs, g, base + (uint64_t)slot * k_row, q0 * g, sat, ko->codes + 2u * ((uint64_t)h * k_head + (uint64_t)slot * k_row));
+      } else {
+        kv_quantize(kx + h * hd + q0 * g, g, base + (uint64_t)slot * k_row, q0 * g, sat);
+      }
     }
+    if (st != PCCX_OK) break;
+    pccx_wide_refresh(ko->wide, ko->base, (uint64_t)h * k_head + (uint64_t)slot * k_row, k_row);
+    pccx_wide_refresh(ko->wide, ko->base, (uint64_t)h * k_head + k_scale_off + (uint64_t)slot * beat, beat);
     dirty(c, 0, (uint64_t)h * k_head + (uint64_t)slot * k_row, k_row);
     dirty(c, 0, (uint64_t)h * k_head + k_scale_off + (uint64_t)slot * beat, beat);
   }
   uint32_t lane = slot % codes, block = slot / codes;
   uint8_t *region = vo->base - vo->region_off;
+  /* exact shadows of the whole region (the V part is addressed from the region at vBase) */
+  float *rcodes = vo->codes ? vo->codes - 2u * vo->region_off : NULL;
+  float *rwide = vo->wide ? vo->wide - vo->region_off / 2u : NULL;
+  double xv[PCCX_BEAT_CODES];
   uint64_t region_end = vo->region_off + vo->avail;
   for (uint32_t h = 0; h < kvh && st == PCCX_OK; h++) {
     uint32_t d0 = 0;
@@ -126,10 +167,22 @@ static pccx_status kv_write_tiles(C *c, uint32_t slot, uint32_t row) {
       for (uint32_t dl = 0; dl < n; dl++) {
         uint8_t *bt = region + off + (uint64_t)dl * beat, *sc = region + off + (uint64_t)n * beat + (uint64_t)PCCX_SCALE_BYTES * dl;
         float old = scale_at(sc, PCCX_SCALE_DTYPE);
-        for (uint32_t l = 0; l < codes; l++) vals[l] = l == lane ? vx[h * vhd + d0 + dl] : (float)kv_nibble(bt, l) * old;
-        kv_quantize(vals, codes, bt, 0u, sc);
+        if (rcodes) {
+          float *bc = rcodes + 2u * (off + (uint64_t)dl * beat);
+          for (uint32_t l = 0; l < codes; l++) {
+            double q = bc[l] == bc[l] ? (double)bc[l] : (double)kv_nibble(bt, l); /* the exact code when recorded */
+            xv[l] = l == lane ? (double)vx[h * vhd + d0 + dl] : q * (double)old;
+          }
+          kv_quantize_exact(xv, codes, bt, 0u, sc, bc);
+        } else {
+          for (uint32_t l = 0; l < codes; l++) vals[l] = l == lane ? vx[h * vhd + d0 + dl] : (float)kv_nibble(bt, l) * old;
+          kv_quantize(vals, codes, bt, 0u, sc);
+        }
       }
-      if (n > 0) dirty(c, 1, off - vo->region_off, block_bytes);
+      if (n > 0) {
+        dirty(c, 1, off - vo->region_off, block_bytes);
+        pccx_wide_refresh(rwide, region, off, block_bytes);
+      }
       d0 += n;
     }
   }

@@ -149,7 +149,7 @@ static pccx_status op_gather_rows(C *c) {
         unsigned nib = ((j & 1u) ? b[j >> 1] >> 4 : b[j >> 1]) & 15u;
         x = (float)((int)(nib ^ 8u) - 8) * scale_at(b + codes + PCCX_SCALE_BYTES * (group ? j / group : 0u), PCCX_SCALE_DTYPE);
       }
-      pccx_view_set(&c->out[0], t, j, pccx_bf16_round((float)(scale * (double)x)));
+      pccx_view_set(&c->out[0], t, j, PCCX_FORMULA_BF16((float)(scale * (double)x)));
     }
   }
   free(b);
@@ -184,13 +184,19 @@ static pccx_status op_rope_table(C *c) {
       else if (mode != PCCX_ATTR_ROPE_TABLE_MODE_DYNAMIC) fr = (float)c->p->attr_arrays[inv->arr_first + i];
       else fr = (float)pow((double)base, (double)(float)((-2.0 * i) / (double)d));
       float a = (float)p * fr;
-      uint16_t cs = pccx_f32_to_bf16((float)((double)(float)cos((double)a) * af));
-      uint16_t sn = pccx_f32_to_bf16((float)((double)(float)sin((double)a) * af));
-      uint8_t *at = o->base + (uint64_t)p * 2u * half + 2u * i;
+      float cv = (float)((double)(float)cos((double)a) * af), sv = (float)((double)(float)sin((double)a) * af);
+      uint16_t cs = pccx_f32_to_bf16(cv);
+      uint16_t sn = pccx_f32_to_bf16(sv);
+      uint64_t k = (uint64_t)p * 2u * half + 2u * i;
+      uint8_t *at = o->base + k;
       at[0] = (uint8_t)(cs & 0xFFu);
       at[1] = (uint8_t)(cs >> 8);
       at[half] = (uint8_t)(sn & 0xFFu);
       at[half + 1u] = (uint8_t)(sn >> 8);
+      if (o->wide) { /* exact: the values, unrounded (halfBytes is even) */
+        o->wide[k >> 1] = cv;
+        o->wide[(k + half) >> 1] = sv;
+      }
     }
   }
   dirty(c, 0, 0, total);
@@ -208,7 +214,7 @@ static pccx_status op_fill(C *c) {
     if (r[0] < 0 || r[1] < 0 || r[0] + r[1] > (double)out->span) {
       return err(c, PCCX_ERR_HOST_OP, "run %g..%g is past the %llu-element output", r[0], r[0] + r[1] - 1, (unsigned long long)out->span);
     }
-    float v = pccx_bf16_round((float)r[2]);
+    float v = PCCX_FORMULA_BF16((float)r[2]);
     for (uint64_t e = (uint64_t)r[0]; e < (uint64_t)(r[0] + r[1]); e++) pccx_view_flat_set(out, e, v);
   }
   return PCCX_OK;

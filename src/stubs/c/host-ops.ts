@@ -51,6 +51,11 @@ float pccx_bf16_to_f32(uint16_t h) {
 
 float pccx_bf16_round(float x) { return pccx_bf16_to_f32(pccx_f32_to_bf16(x)); }
 
+void pccx_wide_refresh(float *wide, const uint8_t *b, uint64_t off, uint64_t len) {
+  if (!wide) return;
+  for (uint64_t s = off >> 1, end = (off + len + 1u) >> 1; s < end; s++) wide[s] = pccx_bf16_to_f32((uint16_t)(b[2u * s] | (b[2u * s + 1u] << 8)));
+}
+
 static float f16_to_f32(uint16_t h) {
   uint32_t e = (h >> 10) & 31u, m = h & 1023u;
   float v = e == 0 ? ldexpf((float)m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexpf((float)(1024u + m), (int)e - 25);
@@ -131,7 +136,7 @@ float pccx_view_flat(const pccx_view *v, uint64_t i) {
     return 0.0f;
   }
   switch (v->dtype) {
-  case PCCX_DTYPE_BF16: return pccx_bf16_to_f32((uint16_t)(b[2u * i] | (b[2u * i + 1u] << 8)));
+  case PCCX_DTYPE_BF16: return v->wide ? v->wide[i] : pccx_bf16_to_f32((uint16_t)(b[2u * i] | (b[2u * i + 1u] << 8)));
   case PCCX_DTYPE_F32: {
     float x;
     memcpy(&x, b + 4u * i, 4u);
@@ -160,18 +165,24 @@ void pccx_view_flat_set(pccx_view *v, uint64_t i, float x) {
     uint16_t h = pccx_f32_to_bf16(x);
     b[2u * i] = (uint8_t)(h & 0xFFu);
     b[2u * i + 1u] = (uint8_t)(h >> 8);
+    if (v->wide) v->wide[i] = x; /* exact: the value, unrounded */
     return;
   }
-  case PCCX_DTYPE_F32: memcpy(b + 4u * i, &x, 4u); return;
+  case PCCX_DTYPE_F32:
+    memcpy(b + 4u * i, &x, 4u);
+    pccx_wide_refresh(v->wide, b, 4u * i, 4u);
+    return;
   case PCCX_DTYPE_I32: {
     int32_t n = (int32_t)x;
     memcpy(b + 4u * i, &n, 4u);
+    pccx_wide_refresh(v->wide, b, 4u * i, 4u);
     return;
   }
   default: {
     unsigned q = (unsigned)((int32_t)x) & 15u;
     uint8_t *p = &b[i >> 1];
     *p = (i & 1u) ? (uint8_t)((*p & 0x0Fu) | (q << 4)) : (uint8_t)((*p & 0xF0u) | q);
+    pccx_wide_refresh(v->wide, b, i >> 1, 1u);
     return;
   }
   }

@@ -51,14 +51,16 @@ typedef struct pccx_region {
 
 /* A segment: its steps are first_step .. first_step + step_count - 1 of k_steps. max_pos: the largest
  * position the segment may be replayed at (a prefill chunk must not wrap a sliding-window ring shared
- * by a later layer; docs/program.md section 2), PCCX_NO_MAX_POS when unbounded. */
-#define PCCX_NO_MAX_POS UINT64_MAX
+ * by a later layer; docs/program.md section 2), PCCX_NO_MAX_POS when unbounded; negative when the
+ * segment can never be replayed (a prefill chunk longer than a shared ring: all tokens go through
+ * decode). */
+#define PCCX_NO_MAX_POS INT64_MAX
 typedef struct pccx_segment {
   const char *name;
   uint8_t kind;
   uint32_t first_step;
   uint32_t step_count;
-  uint64_t max_pos;
+  int64_t max_pos;
 } pccx_segment;
 
 /* One step. npu: arg = index in the word table. dma: port, tag, arg = region, offset, bytes.

@@ -13,7 +13,8 @@ static pccx_status read_logits(pccx_ctx *c) {
       memcpy(&x, b + 4u * i, 4u);
       c->logits[i] = x;
     } else {
-      c->logits[i] = pccx_bf16_to_f32((uint16_t)(b[2u * i] | (b[2u * i + 1u] << 8)));
+      const float *w = c->bufs[p->logits_region].wide; /* exact co-simulation: the unrounded value */
+      c->logits[i] = w && !(p->logits_offset & 1u) ? w[p->logits_offset / 2u + i] : pccx_bf16_to_f32((uint16_t)(b[2u * i] | (b[2u * i + 1u] << 8)));
     }
   }
   c->have_logits = 1;
@@ -47,13 +48,13 @@ static pccx_status feed(pccx_ctx *c, const int32_t *tokens, size_t n, int prompt
   if (dec < 0) return fail(c, PCCX_ERR_STATE, "the program has no decode segment");
   int seg = prompt && pre >= 0 ? pre : dec;
   uint32_t chunk = seg == pre && p->prefill_chunk ? p->prefill_chunk : 1u;
-  uint64_t max_pos = seg == pre ? p->segments[pre].max_pos : PCCX_NO_MAX_POS;
+  int64_t max_pos = seg == pre ? p->segments[pre].max_pos : PCCX_NO_MAX_POS;
   for (size_t i = 0; i < n;) {
     /* whole chunks through prefill while the chunk's position is at most the segment's max_pos; a
      * tail shorter than a chunk, and everything past max_pos, token by token through decode (the
      * simulator's promptRuns; a partial chunk would leave the logits of its last, unused row, and a
      * chunk past max_pos would wrap a shared sliding-window ring: docs/program.md section 2) */
-    int full = seg == pre && n - i >= chunk && c->pos <= max_pos;
+    int full = seg == pre && n - i >= chunk && max_pos >= 0 && c->pos <= (uint64_t)max_pos;
     uint32_t k = full ? chunk : 1u;
     set_driver_vars(c, tokens + i, k);
     pccx_status s = run_segment(c, (uint32_t)(full ? seg : dec));
@@ -156,6 +157,7 @@ pccx_status pccx_reset(pccx_ctx *c) {
   for (uint32_t i = 0; i < c->p->n_regions; i++) {
     if (c->p->regions[i].kind != PCCX_REGION_KV) continue;
     memset(c->bufs[i].virt, 0, (size_t)c->p->regions[i].bytes);
+    exact_reset(&c->bufs[i], 0, (size_t)c->p->regions[i].bytes);
     pccx_hal_cache_flush(c->hal, &c->bufs[i], 0, (size_t)c->p->regions[i].bytes);
   }
   c->pos = 0;

@@ -105,6 +105,13 @@ static void set_driver_vars(pccx_ctx *c, const int32_t *tokens, uint32_t n) {
 
 /* ---- lifecycle ---- */
 
+/* Exact shadows after a byte-level write of [off, off + len): values from the bytes, no codes. */
+static void exact_reset(pccx_buf *b, size_t off, size_t len) {
+  if (!b->wide) return;
+  pccx_wide_refresh(b->wide, (const uint8_t *)b->virt, off, len);
+  for (size_t k = 2u * off; k < 2u * (off + len); k++) b->codes[k] = NAN;
+}
+
 pccx_status pccx_init(pccx_ctx **out, const pccx_config *cfg) {
   if (!out) return PCCX_ERR_ARG;
   *out = NULL;
@@ -140,6 +147,13 @@ pccx_status pccx_init(pccx_ctx **out, const pccx_config *cfg) {
     const pccx_region *r = &p->regions[i];
     int s = pccx_hal_buf_alloc(c->hal, r->name, (size_t)(r->bytes ? r->bytes : 1u), &c->bufs[i]);
     if (s != PCCX_OK) return fail(c, (pccx_status)s, "cannot allocate %llu DMA bytes for region %s", (unsigned long long)r->bytes, r->name);
+#ifdef PCCX_EXACT
+    /* exact co-simulation: float32 per 2-byte slot, INT4 code per nibble (docs/driver.md) */
+    c->bufs[i].wide = calloc((size_t)(r->bytes + 3u) / 2u, sizeof(float));
+    c->bufs[i].codes = malloc((size_t)(2u * r->bytes + 2u) * sizeof(float));
+    if (!c->bufs[i].wide || !c->bufs[i].codes) return fail(c, PCCX_ERR_NOMEM, "no memory for the exact shadows of region %s", r->name);
+    exact_reset(&c->bufs[i], 0, (size_t)r->bytes);
+#endif
     if (c->bufs[i].phys + r->bytes > (1ull << PCCX_DM_CMD_ADDR_BITS)) {
       return fail(c, PCCX_ERR_HAL, "region %s got bus address 0x%llX, beyond the DataMover's %u-bit reach", r->name,
                   (unsigned long long)c->bufs[i].phys, PCCX_DM_CMD_ADDR_BITS);
@@ -153,6 +167,8 @@ void pccx_close(pccx_ctx *c) {
   if (!c) return;
   if (c->hal) {
     for (uint32_t i = 0; c->bufs && i < c->p->n_regions; i++) {
+      free(c->bufs[i].wide);
+      free(c->bufs[i].codes);
       if (c->bufs[i].virt) pccx_hal_buf_free(c->hal, &c->bufs[i]);
     }
     pccx_hal_close(c->hal);
@@ -192,6 +208,7 @@ static pccx_status load_with(pccx_ctx *c, image_reader read, void *src, uint64_t
                     r->name);
       }
     }
+    exact_reset(&c->bufs[i], 0, (size_t)r->bytes);
     pccx_hal_cache_flush(c->hal, &c->bufs[i], 0, (size_t)r->bytes);
   }
   c->read = read;

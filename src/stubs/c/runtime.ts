@@ -96,6 +96,7 @@ void pccx_config_default(pccx_config *cfg) {
   cfg->temperature = 0.0f;
   cfg->top_p = 1.0f;
   cfg->seed = 0x9E3779B97F4A7C15ull;
+  cfg->verify_image = 1;
 }
 
 static pccx_status hal_check(pccx_ctx *c) {
@@ -289,6 +290,7 @@ static pccx_status run_host(pccx_ctx *c, const step_state *ss, uint32_t gi) {
   uint32_t n_rep = n_a && n_a->present ? (uint32_t)n_a->num : 1u;
   uint32_t per_row = row_fixed_of[h->fn] < 0 ? h->n_in : (uint32_t)row_fixed_of[h->fn] + (uint32_t)row_rep_of[h->fn] * n_rep;
   void *copies[PCCX_HOST_MAX_OPERANDS] = {0};
+  float *wide_copies[PCCX_HOST_MAX_OPERANDS] = {0};
   uint64_t bytes[PCCX_HOST_MAX_OPERANDS];
   pccx_status s = PCCX_OK;
   for (uint32_t i = 0; i < n && s == PCCX_OK; i++) {
@@ -311,6 +313,10 @@ static pccx_status run_host(pccx_ctx *c, const step_state *ss, uint32_t gi) {
       break;
     }
     bytes[i] = pccx_span_bytes(o->dtype, v->span);
+    if (c->bufs[o->region].wide && !(ss->in_off[i] & 1u)) { /* exact co-simulation shadows */
+      v->wide = c->bufs[o->region].wide + ss->in_off[i] / 2u;
+      v->codes = c->bufs[o->region].codes + 2u * ss->in_off[i];
+    }
     v->avail = ss->in_off[i] <= r->bytes ? r->bytes - ss->in_off[i] : 0u;
     v->region_off = ss->in_off[i];
     if (ss->in_off[i] > r->bytes || bytes[i] > r->bytes - ss->in_off[i]) {
@@ -331,11 +337,24 @@ static pccx_status run_host(pccx_ctx *c, const step_state *ss, uint32_t gi) {
       }
       memcpy(copies[i], hc.in[i].base, bytes[i]);
       hc.in[i].base = (uint8_t *)copies[i];
+      if (hc.in[i].wide) { /* the exact values are read from a copy too */
+        size_t slots = (size_t)(bytes[i] + 1u) / 2u;
+        wide_copies[i] = malloc((slots ? slots : 1u) * sizeof(float));
+        if (!wide_copies[i]) {
+          s = fail(c, PCCX_ERR_NOMEM, "step %u: no memory for a host operand copy", gi);
+          break;
+        }
+        memcpy(wide_copies[i], hc.in[i].wide, slots * sizeof(float));
+        hc.in[i].wide = wide_copies[i];
+      }
       break;
     }
   }
   if (s == PCCX_OK) s = pccx_host_run(&hc);
-  for (uint32_t i = 0; i < h->n_in; i++) free(copies[i]);
+  for (uint32_t i = 0; i < h->n_in; i++) {
+    free(copies[i]);
+    free(wide_copies[i]);
+  }
   if (s != PCCX_OK) return s;
   if (hc.n_dirty) {
     for (uint32_t d = 0; d < hc.n_dirty; d++) {

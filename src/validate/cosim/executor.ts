@@ -17,7 +17,7 @@ import { FunctionalMachine, type IssuedCommand } from "../sim/machine.js";
 import { isaOptionsFor } from "../sim/npu.js";
 import { EMPTY_IMAGE } from "../sim/run.js";
 import type { SimState, StepCtx } from "../sim/state.js";
-import type { Fault } from "../sim/types.js";
+import type { Fault, NumericMode } from "../sim/types.js";
 import { decodeDmCommand, okayStatus } from "./datamover.js";
 
 /** Where DMA buffers start in the simulated bus address space (4 KiB aligned, below 2^32). */
@@ -33,6 +33,8 @@ export interface ExecutorOptions {
   /** Status reads answered BUSY after each instruction before the NPU reports idle (exercises polling). */
   readonly busyPolls?: number;
   readonly maxFaults?: number;
+  /** The simulator's numeric mode (default hardware, as the board computes). */
+  readonly mode?: NumericMode;
 }
 
 export class CosimExecutor {
@@ -58,7 +60,7 @@ export class CosimExecutor {
     readonly options: ExecutorOptions = {},
   ) {
     this.machine = new FunctionalMachine(program, EMPTY_IMAGE, target, {
-      mode: "hardware",
+      mode: options.mode ?? "hardware",
       maxFaults: options.maxFaults ?? 100,
     });
     this.state = this.machine.state;
@@ -210,6 +212,42 @@ export class CosimExecutor {
     const r = this.region(hit.buf.name);
     r.bytes.set(data, hit.off);
     r.refreshWide(hit.off, data.length);
+  }
+
+  /**
+   * Exact co-simulation: the driver's shadows of [addr, addr + bytes) (2-byte aligned) replace the
+   * region's — its float32 copy of the BF16 slots (`wide`) or its unrounded INT4 codes (`codes`) —
+   * right after the FLUSH of the same bytes, so the region holds what the simulator's exact mode
+   * would: data crossing DDR never rounded, KV codes never quantized (docs/simulator.md).
+   */
+  putShadow(kind: "wide" | "codes", addr: number, bytes: number, values: Float32Array): void {
+    // the range may end one byte past an odd-sized buffer (its last slot): the address finds it
+    const hit = this.bufferAt(addr, Math.min(bytes, 1));
+    if (!hit) {
+      this.faults.add(
+        "addr-range",
+        { segment: this.segment?.name ?? "(none)", step: -1, run: this.run, origin: "cache flush" },
+        `exact ${kind} of ${bytes} bytes at 0x${addr.toString(16)} outside every buffer`,
+      );
+      return;
+    }
+    const r = this.region(hit.buf.name);
+    const dst = kind === "wide" ? r.wideCopy() : r.codes();
+    const first = kind === "wide" ? hit.off >>> 1 : 2 * hit.off;
+    dst.set(values.subarray(0, Math.max(0, Math.min(values.length, dst.length - first))), first);
+  }
+
+  getShadow(kind: "wide" | "codes", addr: number, bytes: number): Float32Array | undefined {
+    const hit = this.bufferAt(addr, Math.min(bytes, 1));
+    if (!hit) return undefined;
+    const r = this.region(hit.buf.name);
+    const n = kind === "wide" ? bytes >>> 1 : 2 * bytes;
+    const first = kind === "wide" ? hit.off >>> 1 : 2 * hit.off;
+    const out = new Float32Array(n);
+    if (kind === "wide") out.set(r.wideCopy().subarray(first, first + n));
+    else if (r.exactCodes) out.set(r.exactCodes.subarray(first, first + n));
+    else out.fill(Number.NaN);
+    return out;
   }
 
   invalidate(addr: number, len: number): Uint8Array | undefined {

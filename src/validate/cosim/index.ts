@@ -21,6 +21,13 @@ export {
   REQUESTS,
   RESPONSE_HEADER_BYTES,
 } from "./protocol.js";
-export { type CosimOptions, type CosimReport, runCosim, runDriverProcess } from "./run.js";
+export {
+  type CosimNumeric,
+  type CosimOptions,
+  type CosimPass,
+  type CosimReport,
+  runCosim,
+  runDriverProcess,
+} from "./run.js";
 export { handle, type ServeResult, serve } from "./server.js";
 export { compileDriver, findToolchain, hasTool, QEMU_SYSROOT, type Toolchain } from "./toolchain.js";

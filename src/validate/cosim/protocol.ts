@@ -4,7 +4,7 @@
  *
  * Request: u8 op, u8 port, u16 0, u32 payload length, u64 a, u64 b, payload.
  * Response (to requests only): u32 status (a pccx_status), u32 payload length, u64 value, payload.
- * Posted messages (NPU_WRITE, DM_PUSH, FREE, FLUSH, NOTE) get no response; the pipe keeps order,
+ * Posted messages (NPU_WRITE, DM_PUSH, FREE, FLUSH, NOTE, PUT_*) get no response; the pipe keeps order,
  * so a response always follows everything the driver sent before its request.
  */
 
@@ -22,6 +22,15 @@ export const Op = {
   INVALIDATE: 9,
   NOTE: 10,
   BYE: 11,
+  /**
+   * Exact co-simulation (a PCCX_EXACT driver build): the float32 shadows of a buffer range, a = bus
+   * address, b = bytes (2-byte aligned): one value per 2-byte slot (WIDE), one unrounded INT4 code
+   * per nibble, NaN when none (CODES). PUT is posted after a FLUSH, GET requested after an INVALIDATE.
+   */
+  PUT_WIDE: 12,
+  PUT_CODES: 13,
+  GET_WIDE: 14,
+  GET_CODES: 15,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -33,6 +42,8 @@ export const REQUESTS: ReadonlySet<number> = new Set([
   Op.ALLOC,
   Op.INVALIDATE,
   Op.BYE,
+  Op.GET_WIDE,
+  Op.GET_CODES,
 ]);
 
 export const HEADER_BYTES = 24;

@@ -29,6 +29,8 @@ export interface ServeResult {
 }
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
+/** A little-endian float32 payload (copied: the payload need not be 4-byte aligned). */
+const floats = (b: Uint8Array) => new Float32Array(b.slice().buffer, 0, b.length >>> 2);
 
 /** Executes one message; returns the response bytes for a request. */
 export function handle(x: CosimExecutor, t: Target, m: Message): Uint8Array | undefined {
@@ -63,6 +65,17 @@ export function handle(x: CosimExecutor, t: Target, m: Message): Uint8Array | un
     case Op.NOTE:
       x.note(text(m.payload));
       return undefined;
+    case Op.PUT_WIDE:
+    case Op.PUT_CODES:
+      x.putShadow(m.op === Op.PUT_WIDE ? "wide" : "codes", Number(m.a), Number(m.b), floats(m.payload));
+      return undefined;
+    case Op.GET_WIDE:
+    case Op.GET_CODES: {
+      const v = x.getShadow(m.op === Op.GET_WIDE ? "wide" : "codes", Number(m.a), Number(m.b));
+      return v
+        ? encodeResponse(OK, 0n, new Uint8Array(v.buffer, v.byteOffset, v.byteLength))
+        : encodeResponse(ERR_SIM, 0n);
+    }
     case Op.BYE:
       return encodeResponse(OK, 0n);
     default:

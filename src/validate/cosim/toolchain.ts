@@ -47,9 +47,26 @@ export function findToolchain(opts: { qemu?: boolean; cc?: string }): Toolchain 
   return { cc, runner: [] };
 }
 
-/** Compiles the driver in `dir` with one HAL into `output`; throws the compiler's messages. */
-export function compileDriver(tc: Toolchain, dir: string, hal: string, output: string): void {
-  const args = [...C_FLAGS, "-o", output, ...C_SOURCES, `pccx_hal_${hal}.c`, "-lm"];
+/**
+ * Compiles the driver in `dir` with one HAL into `output`; throws the compiler's messages.
+ * `defines`: extra macros (`PCCX_EXACT` builds the exact co-simulation driver).
+ */
+export function compileDriver(
+  tc: Toolchain,
+  dir: string,
+  hal: string,
+  output: string,
+  defines: readonly string[] = [],
+): void {
+  const args = [
+    ...C_FLAGS,
+    ...defines.map((d) => `-D${d}`),
+    "-o",
+    output,
+    ...C_SOURCES,
+    `pccx_hal_${hal}.c`,
+    "-lm",
+  ];
   const r = spawnSync(tc.cc, args, { cwd: dir, encoding: "utf8" });
   if (r.error || r.status !== 0) {
     throw new PccxError(

@@ -55,7 +55,7 @@ const INTENTS: Readonly<Record<string, (x: number) => number>> = {
 export const CVO_INTENTS: readonly string[] = Object.keys(INTENTS);
 
 function unaryFn(s: SimState, fn: CvoFunctionImpl, ctx: StepCtx): Fn {
-  if (s.mode === "exact" && ctx.intent !== undefined) {
+  if (s.numeric.exactSfu && ctx.intent !== undefined) {
     const f = INTENTS[ctx.intent];
     if (!f) {
       throw fault(
@@ -110,7 +110,7 @@ export function execCvo(s: SimState, instr: CvoInstr, ctx: StepCtx): void {
     case "reduce": {
       const src = l2.vector("cvo", "src_addr", f.src_addr, len);
       s.hazards.checkRead("l2", src.w0, src.w1, what);
-      out = Float64Array.of(reduce(fn.formula.reduce ?? "sum", data, src.el, len, s.mode === "hardware"));
+      out = Float64Array.of(reduce(fn.formula.reduce ?? "sum", data, src.el, len, !s.numeric.exactSfu));
       dstLen = 1;
       break;
     }

@@ -14,41 +14,9 @@ import { invalidInput } from "../../diag/index.js";
 import type { ManifestSegment, WeightManifest } from "../../layout/image/manifest.js";
 import type { ModelGraph, WeightDecl } from "../../resolver/graph/index.js";
 import type { WeightReader, WeightTensor } from "../golden/weights.js";
-import { decodeManifestTensor } from "./run.js";
-import { BEAT_CODES, tileLayout } from "./tile.js";
+import { decodeManifestTensor, decodeTile, decodeTileInto } from "./dequant.js";
 
 const TIED = "#tied";
-
-/** Values of one streamed sub-tile, [rows × cols] row-major. */
-export function decodeTile(bytes: Uint8Array, s: ManifestSegment): Float32Array {
-  const rows = s.rows.count;
-  const k = s.cols.count;
-  const lay = tileLayout(rows, k, { order: s.order, group: s.group, scales: true, scaleDtype: s.scaleDtype });
-  if (typeof lay === "string") throw invalidInput("sim/image-tile", `segment ${s.id}: ${lay}`);
-  const sb = s.scaleDtype === "f32" ? 4 : 2;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const scale = (at: number) => {
-    if (sb === 4) return dv.getFloat32(at, true);
-    const h = dv.getUint16(at, true);
-    if (s.scaleDtype === "bf16") return new Float32Array(new Uint32Array([h << 16]).buffer)[0]!;
-    const e = (h >>> 10) & 31;
-    const m = h & 1023;
-    const v = e === 0 ? m * 2 ** -24 : (1 + m / 1024) * 2 ** (e - 15);
-    return h & 0x8000 ? -v : v;
-  };
-  const out = new Float32Array(rows * k);
-  const glen = s.group === 0 ? k : s.group;
-  for (let r = 0; r < rows; r++) {
-    for (let e = 0; e < k; e++) {
-      const at = lay.blockOff[Math.floor(e / BEAT_CODES)]! + r * lay.rowStep + ((e % BEAT_CODES) >>> 1);
-      const byte = bytes[at]!;
-      const q = ((((e & 1 ? byte >>> 4 : byte) & 15) ^ 8) - 8) as number;
-      const g = Math.floor(e / glen);
-      out[r * k + e] = q * scale(lay.groupOff[g]! + r * lay.scaleRowStep);
-    }
-  }
-  return out;
-}
 
 /** The graph with tied declarations made separate tensors (`<name>#tied`). */
 export function untie(g: ModelGraph): ModelGraph {
@@ -89,7 +57,14 @@ export function imageWeightReader(bin: Uint8Array, manifest: WeightManifest, g: 
   };
 }
 
-/** Places every sub-tile of a tensor at its logical [out, in] position, in the stored layout. */
+/**
+ * Places every sub-tile of a tensor at its position in the stored layout. A segment's rows and cols
+ * index the stored [d0, d1] matrix, or its transpose when the segment has a `transpose` transform
+ * (src/layout/plan/segments.ts `segmentMatrix`): every segment of a tensor stored [in, out], and
+ * the absorbed MLA reads of kv_b_proj (stored [out, in], read [in, out]). Tile element (r, c) is
+ * matrix element (rows.start + r·rowStep, cols.start + c), i.e. stored element (cols…, rows…) when
+ * transposed.
+ */
 function assemble(
   bin: Uint8Array,
   pieces: readonly ManifestSegment[],
@@ -98,17 +73,50 @@ function assemble(
 ): Float32Array {
   const out = new Float32Array(n);
   const [d0, d1] = decl.shape.slice(-2) as [number, number];
-  const [outDim, inDim] = decl.transposed ? [d1, d0] : [d0, d1];
   for (const s of pieces) {
-    const v = decodeTile(bin.subarray(s.fileOffset, s.fileOffset + s.bytes), s);
-    const eBase = (s.expert ?? 0) * outDim * inDim;
-    for (let r = 0; r < s.rows.count; r++) {
-      const o = s.rows.start + r;
-      for (let c = 0; c < s.cols.count; c++) {
-        const i = s.cols.start + c;
-        out[eBase + (decl.transposed ? i * outDim + o : o * inDim + i)] = v[r * s.cols.count + c]!;
+    const flipped = s.transforms.some((t) => t.kind === "transpose");
+    const step = s.rowStep ?? 1;
+    const eBase = (s.expert ?? 0) * d0 * d1;
+    const bytes = bin.subarray(s.fileOffset, s.fileOffset + s.bytes);
+    // Matrix element (row, col) is stored at row·d1 + col, or col·d1 + row when transposed.
+    if (flipped)
+      transposeInto(
+        decodeTile(bytes, s),
+        s.rows.count,
+        s.cols.count,
+        out,
+        eBase + s.cols.start * d1 + s.rows.start,
+        step,
+        d1,
+      );
+    else decodeTileInto(bytes, s, out, eBase + s.rows.start * d1 + s.cols.start, step * d1, 1);
+  }
+  return out;
+}
+
+const TRANSPOSE_BLOCK = 32;
+
+/**
+ * Tile element (r, c) of a row-major rows × cols tile to `out[base + r·rowStride + c·colStride]`,
+ * in 32 × 32 blocks so that the strided writes stay in cache.
+ */
+function transposeInto(
+  v: Float32Array,
+  rows: number,
+  cols: number,
+  out: Float32Array,
+  base: number,
+  rowStride: number,
+  colStride: number,
+): void {
+  for (let c0 = 0; c0 < cols; c0 += TRANSPOSE_BLOCK) {
+    const c1 = Math.min(cols, c0 + TRANSPOSE_BLOCK);
+    for (let r0 = 0; r0 < rows; r0 += TRANSPOSE_BLOCK) {
+      const r1 = Math.min(rows, r0 + TRANSPOSE_BLOCK);
+      for (let c = c0; c < c1; c++) {
+        const d = base + c * colStride;
+        for (let r = r0; r < r1; r++) out[d + r * rowStride] = v[r * cols + c]!;
       }
     }
   }
-  return out;
 }

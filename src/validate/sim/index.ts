@@ -11,6 +11,7 @@
  */
 export { compareStep, compareToGolden, type GoldenComparison, type StepComparison } from "./compare.js";
 export { CVO_INTENTS, type CvoFunctionImpl, cvoFunctions } from "./cvo.js";
+export { decodeTile, decodeTileInto } from "./dequant.js";
 export { FaultLog, formatFault, SimFault } from "./faults.js";
 export { type CompiledFormula, compileFormula, FORMULA_VARS } from "./formula.js";
 export {
@@ -27,9 +28,16 @@ export {
 export { RowView } from "./host-io.js";
 export { act, HOST_OPS, type HostCall, type HostImpl } from "./host-ops.js";
 export { BROADCAST_INPUTS, perRowInputCount, perRowInputs } from "./host-rows.js";
-export { decodeTile, imageWeightReader, untie } from "./image-weights.js";
+export { imageWeightReader, untie } from "./image-weights.js";
 export { FunctionalMachine } from "./machine.js";
 export { bf16Round, type NumericModel, numericModel, quantizeBlockExponent } from "./numeric.js";
+export {
+  formatOpErrors,
+  type OpErrorOptions,
+  type OpErrorRow,
+  type OpErrorTrace,
+  opErrorTrace,
+} from "./op-error.js";
 export {
   decodeManifestTensor,
   EMPTY_IMAGE,
@@ -48,6 +56,8 @@ export {
   tileLayout,
 } from "./tile.js";
 export {
+  EXACT_PARTS,
+  type ExactPart,
   FAULT_KINDS,
   type Fault,
   type FaultKind,

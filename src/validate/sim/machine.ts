@@ -61,7 +61,7 @@ export class FunctionalMachine {
     readonly target: Target,
     readonly options: SimOptions = {},
   ) {
-    this.state = new SimState(target, program, image, options.mode ?? "hardware");
+    this.state = new SimState(target, program, image, options.mode ?? "hardware", options.exactParts);
     this.log = new FaultLog(options.throwOnFault ?? false, options.maxFaults ?? 100);
   }
 
@@ -77,6 +77,15 @@ export class FunctionalMachine {
 
   /** Replays one segment with the driver's variables. */
   runSegment(name: string, variables: Readonly<Record<string, number>>): void {
+    for (const _ of this.stepSegment(name, variables));
+  }
+
+  /**
+   * `runSegment` one step at a time: yields each step's index after executing it, for tools that
+   * inspect the state between steps (the per-op error trace, `op-error.ts`); the end-of-segment
+   * checks run when the iteration completes.
+   */
+  *stepSegment(name: string, variables: Readonly<Record<string, number>>): Generator<number, void, void> {
     const seg = this.segment(name);
     const s = this.state;
     const run = this.beginRun(variables);
@@ -97,6 +106,7 @@ export class FunctionalMachine {
         if (!f) throw e;
         this.log.add(f.kind, { segment: seg.name, step: i, run, origin: step.origin.label }, f.detail);
       }
+      yield i;
     }
     this.endOfSegment({ segment: seg.name, step: -1, run, origin: "" });
   }
@@ -167,6 +177,18 @@ export class FunctionalMachine {
         this.wait(step);
         return;
     }
+  }
+
+  /**
+   * Step `i` of a segment with its relocations patched from the current variables (for tools;
+   * NPU steps are returned as written, their fields are patched when they execute).
+   */
+  resolvedStep(segment: string, i: number): Step {
+    const step = this.segment(segment).steps[i]!;
+    const relocs = relocationsOf(this.program, segment).get(i);
+    if (!relocs || step.kind === "npu" || step.kind === "wait") return step;
+    const p = this.patches(relocs);
+    return step.kind === "dma" ? patchDma(step, p) : patchHost(step, p);
   }
 
   /** Field → value of every relocation of the step, evaluated with the current variables. */

@@ -2,34 +2,21 @@
  * The numeric model, read from the target (`numeric`): what L2 stores (BF16: `r(x)`), how the
  * engines turn activations into INT8 (`q(x)`: a shared exponent per block of
  * `engine_activation.block_elements` elements), and the stored scale format. In `exact` mode both
- * `r` and `q` are the identity on float32 values (docs/program.md §4 notation).
+ * `r` and `q` are the identity on float32 values (docs/program.md §4 notation); in `hardware` mode,
+ * `exactParts` makes chosen parts exact (error attribution, docs/simulator.md).
  */
 import { roundHalfEven } from "../../layout/quant/rounding.js";
 import type { Target } from "../../target/index.js";
-import { bf16ToF32, f16ToF32, f32ToBf16 } from "../../util/float.js";
-import type { NumericMode } from "./types.js";
+import { bf16ToF32, f16ToF32, roundBf16, roundBf16InPlace } from "../../util/float.js";
+import type { ExactPart, NumericMode } from "./types.js";
 
 export type ScaleDtype = "bf16" | "f16" | "f32";
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
+/** Round a float32 (given as a number) to BF16, ties to even; NaN stays NaN (util/float). */
+export const bf16Round: (x: number) => number = roundBf16;
 
-/** Round a float32 (given as a number) to BF16, ties to even; NaN stays NaN. */
-export function bf16Round(x: number): number {
-  return bf16ToF32(f32ToBf16(x));
-}
-
-/** Round `n` float32 values of `a` from `start` to BF16 in place (bit trick on a Uint32 view). */
-export function bf16RoundInPlace(bits: Uint32Array, start: number, n: number): void {
-  for (let i = start, end = start + n; i < end; i++) {
-    const b = bits[i]!;
-    if ((b & 0x7f800000) === 0x7f800000) {
-      if (b & 0x007fffff) bits[i] = (b | 0x00400000) & 0xffff0000; // quiet NaN
-      continue; // ±Infinity is exact
-    }
-    bits[i] = ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) << 16;
-  }
-}
+/** Round `n` float32 values of L2 from `start` to BF16 in place (their bits; util/float). */
+export const bf16RoundInPlace: (bits: Uint32Array, start: number, n: number) => void = roundBf16InPlace;
 
 /** ⌊log2 |m|⌋ for a finite m > 0, exactly (no Math.log2 rounding near powers of two). */
 export function exponentOf(m: number): number {
@@ -54,43 +41,41 @@ export interface NumericModel {
    * for x[off .. off+k) into `out[0..k)`.
    */
   quantizeRow(x: Float32Array, off: number, k: number, out: Float64Array): void;
+  /** Whether the SFU computes a CVO's recorded intent instead of the target's formula. */
+  readonly exactSfu: boolean;
   /** A stored weight scale at `bytes[at]` (little-endian). */
   readScale(bytes: Uint8Array, at: number): number;
 }
 
-export function numericModel(target: Target, mode: NumericMode): NumericModel {
+export function numericModel(
+  target: Target,
+  mode: NumericMode,
+  exactParts: readonly ExactPart[] = [],
+): NumericModel {
   const n = target.file.numeric;
   const scaleDtype = n.weights.scale_dtype;
   const scaleBytes = scaleDtype === "f32" ? 4 : 2;
   const blockElements = n.engine_activation.block_elements;
   const readScale = scaleReader(scaleDtype);
-  if (mode === "exact") {
-    return {
-      mode,
-      blockElements,
-      scaleDtype,
-      scaleBytes,
-      store: Math.fround,
-      storeRange: () => {},
-      quantizeRow(x, off, k, out) {
+  const exact = (part: ExactPart) => mode === "exact" || exactParts.includes(part);
+  const quantizeRow = exact("activations")
+    ? (x: Float32Array, off: number, k: number, out: Float64Array) => {
         for (let i = 0; i < k; i++) out[i] = x[off + i]!;
-      },
-      readScale,
-    };
-  }
-  const quantizeRow = n.engine_activation.block_exponent
-    ? (x: Float32Array, off: number, k: number, out: Float64Array) =>
-        quantizeBlockExponent(x, off, k, blockElements, out)
-    : (x: Float32Array, off: number, k: number, out: Float64Array) =>
-        quantizeBlockScale(x, off, k, blockElements, out);
+      }
+    : n.engine_activation.block_exponent
+      ? (x: Float32Array, off: number, k: number, out: Float64Array) =>
+          quantizeBlockExponent(x, off, k, blockElements, out)
+      : (x: Float32Array, off: number, k: number, out: Float64Array) =>
+          quantizeBlockScale(x, off, k, blockElements, out);
   return {
     mode,
     blockElements,
     scaleDtype,
     scaleBytes,
-    store: bf16Round,
-    storeRange: bf16RoundInPlace,
+    store: exact("l2") ? Math.fround : bf16Round,
+    storeRange: exact("l2") ? () => {} : bf16RoundInPlace,
     quantizeRow,
+    exactSfu: exact("sfu"),
     readScale,
   };
 }
@@ -153,13 +138,13 @@ export function quantizeBlockScale(
   }
 }
 
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
 function scaleReader(dtype: ScaleDtype): (bytes: Uint8Array, at: number) => number {
   switch (dtype) {
     case "bf16":
-      return (b, at) => {
-        u32[0] = ((b[at]! | (b[at + 1]! << 8)) << 16) >>> 0;
-        return f32[0]!;
-      };
+      return (b, at) => bf16ToF32(b[at]! | (b[at + 1]! << 8));
     case "f16":
       return (b, at) => f16ToF32(b[at]! | (b[at + 1]! << 8));
     case "f32":

@@ -5,10 +5,8 @@
  */
 import type { DdrRegion, Program } from "../../codegen/program.js";
 import type { WeightManifest } from "../../layout/image/manifest.js";
-import { decodeScales } from "../../layout/quant/rounding.js";
 import type { Target } from "../../target/index.js";
 import { FunctionalMachine } from "./machine.js";
-import { BEAT_BYTES, BEAT_CODES } from "./tile.js";
 import type { FunctionalInputs, FunctionalResult, SimOptions, WeightImage } from "./types.js";
 
 export function runFunctional(
@@ -60,27 +58,4 @@ export function imageFromManifest(bin: Uint8Array, manifest: WeightManifest): We
   };
 }
 
-/**
- * A tensor of the manifest, dequantized: INT4 `table` rows (codes padded to a beat, then the row's
- * scales padded to a beat) or BF16/F32 `vector`s.
- */
-export function decodeManifestTensor(bytes: Uint8Array, t: WeightManifest["tensors"][number]): Float32Array {
-  if (t.layout === "vector") {
-    // Vectors are stored padded (to a word); the tensor is its first rows × cols values.
-    return decodeScales(bytes, t.format === "f32" ? "f32" : "bf16").slice(0, t.rows * t.cols);
-  }
-  const out = new Float32Array(t.rows * t.cols);
-  const codeBytes = Math.ceil(t.cols / BEAT_CODES) * BEAT_BYTES;
-  const groups = t.group === 0 ? 1 : Math.ceil(t.cols / t.group);
-  const sb = t.scaleDtype === "f32" ? 4 : 2;
-  for (let r = 0; r < t.rows; r++) {
-    const row = r * t.rowStride;
-    const scales = decodeScales(bytes.subarray(row + codeBytes, row + codeBytes + groups * sb), t.scaleDtype);
-    for (let j = 0; j < t.cols; j++) {
-      const byte = bytes[row + (j >>> 1)]!;
-      const q = ((((j & 1 ? byte >>> 4 : byte) & 15) ^ 8) - 8) as number;
-      out[r * t.cols + j] = q * scales[t.group === 0 ? 0 : Math.floor(j / t.group)]!;
-    }
-  }
-  return out;
-}
+export { decodeManifestTensor } from "./dequant.js";

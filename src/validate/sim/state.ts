@@ -12,7 +12,7 @@ import { Hazards } from "./hazards.js";
 import { L2Memory } from "./l2.js";
 import { type NumericModel, numericModel } from "./numeric.js";
 import { InStream, OutStream } from "./streams.js";
-import type { NumericMode, WeightImage } from "./types.js";
+import type { ExactPart, NumericMode, WeightImage } from "./types.js";
 
 export interface Counters {
   steps: number;
@@ -62,8 +62,9 @@ export class SimState {
     readonly program: Program,
     readonly image: WeightImage,
     readonly mode: NumericMode,
+    exactParts: readonly ExactPart[] = [],
   ) {
-    this.numeric = numericModel(target, mode);
+    this.numeric = numericModel(target, mode, exactParts);
     this.l2 = new L2Memory(target);
     this.ddr = new DdrMemory(program.ddr, image, mode === "exact");
     const cc = target.file.const_cache;

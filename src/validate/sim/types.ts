@@ -63,8 +63,18 @@ export interface WeightImage {
   readonly offDdr?: Uint8Array;
 }
 
+/**
+ * Parts of the hardware numeric model that `SimOptions.exactParts` can make exact, to attribute
+ * hardware-mode error: the engines' INT8 activations, BF16 rounding in L2, the SFU's formulas
+ * (a CVO with a recorded intent computes it).
+ */
+export const EXACT_PARTS = ["activations", "l2", "sfu"] as const;
+export type ExactPart = (typeof EXACT_PARTS)[number];
+
 export interface SimOptions {
   readonly mode?: NumericMode;
+  /** Hardware mode only: these parts computed exactly (error attribution; default none). */
+  readonly exactParts?: readonly ExactPart[];
   /** Throw a PccxError (`sim/<kind>`) on the first fault instead of collecting it. */
   readonly throwOnFault?: boolean;
   /** Stop a run after this many faults (default 100): one bug tends to cascade. */

@@ -38,6 +38,12 @@ export class ChannelState {
   private cmds: Command[] = [];
   /** Index of the first command not yet complete. */
   private head = 0;
+  /**
+   * Commands whose completion status the driver has read (popped from the DataMover's status
+   * FIFO, one MMIO read each, in order): `popped ≤ head`. The generated driver keeps the
+   * commands it issued in a ring and reads a status only when a wait or a full queue needs it.
+   */
+  popped = 0;
   /** Bytes of every command issued so far (stream offset of the next command). */
   issued = 0;
   /** in: bytes moved DDR → FIFO; out: bytes moved FIFO → DDR. */
@@ -104,6 +110,16 @@ export class ChannelState {
   /** The last command issued (commands complete in issue order). */
   last(): Command | undefined {
     return this.cmds[this.cmds.length - 1];
+  }
+
+  /** Commands complete whose status the driver has not read yet. */
+  unreadComplete(): number {
+    return this.head - this.popped;
+  }
+
+  /** Commands issued whose status the driver has not read yet (its ring's count). */
+  unread(): number {
+    return this.cmds.length - this.popped;
   }
 
   /** Commands completed so far (a progress measure for the deadlock guard). */

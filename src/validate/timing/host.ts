@@ -9,8 +9,16 @@
  *   whose bytes relocate to 0 is not issued; a wait on its tag waits for the channel's earlier commands.
  * - `host`: a host function on the ARM cores (host-cost.ts), then the variables it sets.
  * - `wait`: blocks until the NPU is idle or the tagged command has completed, then pays the
- *   driver's detection delay (host.sync_wait_ns: a status read plus half a poll interval); a wait
- *   already satisfied costs one status read. A `host` wait costs nothing (host steps are synchronous).
+ *   driver's detection delay (host.sync_wait_ns: a status read plus half a poll interval); an NPU
+ *   wait already satisfied costs one status read. A `host` wait costs nothing (host steps are
+ *   synchronous).
+ *
+ * DataMover statuses are read as the generated driver reads them (src/stubs/c/runtime.ts): each
+ * command's status is popped once, in order, one MMIO read each (control.mmio_read_ns). A wait on a
+ * command already complete pops the statuses up to it (one read per command not read yet); a wait on
+ * a command whose status was already read — or on nothing — reads nothing; a command pushed while
+ * the driver's ring holds max_outstanding unread commands first drains the complete ones (plus the
+ * read that finds the FIFO empty when some are still in flight).
  */
 import type { DmaStep, HostStep, NpuStep, WaitStep } from "../../codegen/program.js";
 import { invalidInput } from "../../diag/index.js";
@@ -192,19 +200,23 @@ export class HostDriver {
       this.idx++;
       return true;
     }
-    if (ch.outstanding() >= mc.m.control.maxOutstanding) return this.block("dma_queue");
+    const max = mc.m.control.maxOutstanding;
+    if (ch.outstanding() >= max) return this.block("dma_queue");
     const i = this.idx;
     const key = mc.keys[i] ?? "other";
     const kind = this.regionKind(step.region);
     mc.rec.count("mmio");
-    return this.setBusy("dm", mc.m.control.dmIssue, () => {
-      this.event(
-        "mmio",
-        () => `dma ${step.port}: ${step.origin.label}`,
-        mc.now - mc.m.control.dmIssue,
-        mc.now,
-        "api",
-      );
+    // the driver's drain before a push (push_dma): read the complete statuses, and one more read
+    // that finds the status FIFO empty when commands are still in flight
+    let reads = 0;
+    if (ch.unread() >= max) {
+      reads = ch.unreadComplete();
+      ch.popped += reads;
+      if (ch.unread() > 0) reads++;
+    }
+    const cost = mc.m.control.dmIssue + reads * mc.m.control.mmioRead;
+    return this.setBusy("dm", cost, () => {
+      this.event("mmio", () => `dma ${step.port}: ${step.origin.label}`, mc.now - cost, mc.now, "api");
       const cmd = ch.issue(tag, bytes, kind, key, step.origin.label, mc.now);
       this.byTag(step.port).set(tag, cmd);
       mc.rec.layer(key).bytes += bytes;
@@ -233,25 +245,39 @@ export class HostDriver {
     });
   }
 
-  private satisfied(step: WaitStep): boolean {
-    const on = step.on;
-    if (on.kind === "npu-idle") return this.mc.npu.idle();
-    if (on.kind === "host") return true;
-    const cmd = this.tags.get(on.port)?.get(on.tag);
-    return cmd === undefined || cmd.doneAt !== undefined;
-  }
-
   private wait(step: WaitStep): boolean {
     const mc = this.mc;
-    if (step.on.kind === "host") {
+    const on = step.on;
+    if (on.kind === "host") {
       this.idx++;
       return true;
     }
-    if (!this.satisfied(step)) return this.block("wait");
+    let reads = 1;
+    let popTo: (() => void) | undefined;
+    if (on.kind === "npu-idle") {
+      if (!mc.npu.idle()) return this.block("wait");
+    } else {
+      const ch = mc.chans.get(on.port);
+      const cmd = this.tags.get(on.port)?.get(on.tag);
+      // nothing to wait for, or a status the driver already read: no bus access
+      if (!ch || !cmd || cmd.seq < ch.popped) {
+        this.unblock();
+        this.idx++;
+        return true;
+      }
+      if (cmd.doneAt === undefined) return this.block("wait");
+      reads = cmd.seq + 1 - ch.popped;
+      popTo = () => {
+        ch.popped = Math.max(ch.popped, cmd.seq + 1);
+      };
+    }
+    // a blocking wait: the earlier statuses were read while blocked, the last one is noticed after
+    // the detection delay; a satisfied one reads the statuses it needs
     const since = this.blocked?.reason === "wait" ? this.blocked.since : undefined;
-    const cost = since === undefined ? mc.m.control.mmioRead : mc.m.control.syncWait;
+    const cost = since === undefined ? reads * mc.m.control.mmioRead : mc.m.control.syncWait;
+    popTo?.();
     const t0 = since ?? mc.now;
-    const what = step.on.kind === "npu-idle" ? "wait npu-idle" : `wait ${step.on.port} tag ${step.on.tag}`;
+    const what = on.kind === "npu-idle" ? "wait npu-idle" : `wait ${on.port} tag ${on.tag}`;
     return this.setBusy("poll", cost, () => {
       this.event("host", what, t0, mc.now, "barrier");
       this.idx++;

@@ -1,5 +1,5 @@
 /**
- * The timing simulator (docs/simulator.md, "Timing simulator").
+ * The timing simulator (docs/timing.md).
  *
  * Consumes: a Program (the command stream codegen produces), a Target (every rate, latency and
  * capacity: clocks, port widths/clocks/FIFOs, DDR peak × efficiency, GEMV/GEMM MAC rates and

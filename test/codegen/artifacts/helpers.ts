@@ -9,8 +9,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import type { CliIo } from "../../../src/cli/context.js";
-import { main } from "../../../src/cli/main.js";
 import { relocTarget } from "../../../src/codegen/artifacts/index.js";
 import type {
   Allocation,
@@ -25,6 +23,7 @@ import type {
   Variable,
 } from "../../../src/codegen/program.js";
 import { compiledIsa, decode, encode, type IsaOptions } from "../../../src/isa/index.js";
+import { type CliRun, runCli as runCliShared } from "../../helpers/cli.js";
 
 /** Drop undefined-valued keys (the readers never create them). */
 export function compact<T extends object>(o: T): T {
@@ -271,27 +270,11 @@ export const programArb: fc.Arbitrary<Program> = fc
       .map(compact) as fc.Arbitrary<Program>;
   });
 
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type Run = CliRun;
 
-/** Run the CLI in-process. */
-export async function runCli(argv: string[], cwd: string): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await main(argv, io, {}, cwd);
-  return { code, stdout, stderr };
+/** The shared in-process CLI (test/helpers/cli.ts), run from `cwd`. */
+export function runCli(argv: string[], cwd: string): Promise<Run> {
+  return runCliShared(argv, {}, cwd);
 }
 
 export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {

@@ -61,9 +61,10 @@ function expectedDdrBytes(d: LlamaDims, context: number): { total: number; mlp: 
   return { total, mlp, kv };
 }
 
+// pccx-v002.md §6's ≈4.5 GB counts an INT8 KV cache; the target's default is INT4 (tested below).
 describe("Llama-3.1-8B at W4 does not fit the KV260", () => {
   const g = llamaGraph(LLAMA_31_8B);
-  const wp = finalize(g, { label: "meta-llama/Llama-3.1-8B" });
+  const wp = finalize(g, { label: "meta-llama/Llama-3.1-8B", kvDtype: "int8" });
   const want = expectedDdrBytes(LLAMA_31_8B, 8192);
 
   it("computes the DDR need exactly and compares it with 4 GiB minus the 1 GiB OS reserve", () => {
@@ -117,14 +118,22 @@ describe("Llama-3.1-8B at W4 does not fit the KV260", () => {
   });
 
   it("gives the same verdict from the config alone (pccxc plan)", () => {
-    const est = planLayout(g, target).estimate!;
+    const est = planLayout(g, target, { kvDtype: "int8" }).estimate!;
     expect([est.ok, est.estimate]).toEqual([false, true]);
     expect(Math.abs(est.ddrBytes - want.total) / want.total).toBeLessThan(0.001);
   });
 
   it("does not fit even without the OS reserve (the DataMover reaches 4 GiB at most)", () => {
-    const all = finalize(g, {}, loadTarget("kv260-v002", ["ddr.reserved_os_bytes=0"]));
+    const all = finalize(g, { kvDtype: "int8" }, loadTarget("kv260-v002", ["ddr.reserved_os_bytes=0"]));
     expect([all.fit.ok, all.fit.ddrCapacity, all.fit.overBy]).toEqual([false, 2 ** 32, want.total - 2 ** 32]);
+  });
+
+  it("does not fit with the target's default INT4 KV cache either, and no longer advises --kv-dtype int4", () => {
+    const d = finalize(g);
+    expect(d.layout.kv.dtype).toBe("int4");
+    expect(d.fit.ok).toBe(false);
+    expect(want.total - d.fit.ddrBytes).toBe(wp.fit.advice.find((a) => a.kind === "kv-dtype")!.saves);
+    expect(d.fit.advice.some((a) => a.kind === "kv-dtype" && a.text.includes("int4"))).toBe(false);
   });
 
   it("fits when only a few layers are kept, and says so in one line", () => {

@@ -20,8 +20,12 @@ function caught(fn: () => unknown): PccxError {
 }
 
 describe("KV plan", () => {
-  it("sizes an INT8 ring per layer from the target's defaults (8 heads × 128, 8,192 slots, per-head scales)", () => {
-    const plan = planLayout(llamaGraph(small), target);
+  it("takes INT4 as the target's default KV dtype (the GEMV streams it like a weight tile)", () => {
+    expect(planLayout(llamaGraph(small), target).kv.dtype).toBe("int4");
+  });
+
+  it("sizes an INT8 ring per layer (8 heads × 128, 8,192 slots from the target, per-head scales)", () => {
+    const plan = planLayout(llamaGraph(small), target, { kvDtype: "int8" });
     expect(plan.kv.dtype).toBe("int8");
     expect(plan.context).toBe(8192);
     // K and V: 8 heads × 8,192 slots × (128 values + a 2-byte BF16 scale).

@@ -7,27 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../../src/cli/main.js";
 import { ExitCode } from "../../../src/diag/index.js";
 import { type Report, ReportSchema } from "../../../src/validate/reports/index.js";
+import { runCli } from "../../helpers/cli.js";
 
 const TINY_LLAMA = fileURLToPath(new URL("../../../examples/tiny/llama", import.meta.url));
-
-async function cli(argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io = {
-    stdout: (t: string) => {
-      stdout += t;
-    },
-    stderr: (t: string) => {
-      stderr += t;
-    },
-    stderrIsTTY: false,
-  };
-  const code = await main(argv, io, { HF_HUB_OFFLINE: "1" }, process.cwd());
-  return { code, stdout, stderr };
-}
 
 const REPORT_FILES = [
   "report.json",
@@ -46,7 +30,7 @@ describe("pccxc simulate", () => {
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), "pccxc-simulate-"));
     out = join(tmp, "out");
-    const r = await cli(["compile", TINY_LLAMA, "-o", out, "--validate", "off", "-q"]);
+    const r = await runCli(["compile", TINY_LLAMA, "-o", out, "--validate", "off", "-q"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(ExitCode.OK);
     for (const f of REPORT_FILES) await rm(join(out, f), { force: true });
@@ -56,7 +40,7 @@ describe("pccxc simulate", () => {
   });
 
   it("times the program, prints a summary and writes every report file", async () => {
-    const r = await cli(["simulate", out, "--context", "64", "--tokens", "2"]);
+    const r = await runCli(["simulate", out, "--context", "64", "--tokens", "2"]);
     expect(r.code).toBe(ExitCode.OK);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(/^decode: {2}\d+\.\d{3} tok\/s at context 64$/m);
@@ -75,25 +59,25 @@ describe("pccxc simulate", () => {
   }, 60_000);
 
   it("--json prints report.json on stdout; the same inputs give the same bytes", async () => {
-    const a = await cli(["simulate", out, "--context", "64", "--json", "-q"]);
+    const a = await runCli(["simulate", out, "--context", "64", "--json", "-q"]);
     expect(a.code).toBe(ExitCode.OK);
     expect(a.stderr).toBe("");
     const written = await readFile(join(out, "report.json"), "utf8");
     expect(a.stdout).toBe(written);
     const trace = await readFile(join(out, "trace.pccx"));
-    const b = await cli(["simulate", out, "--context", "64", "--json", "-q"]);
+    const b = await runCli(["simulate", out, "--context", "64", "--json", "-q"]);
     expect(b.stdout).toBe(a.stdout);
     expect((await readFile(join(out, "trace.pccx"))).equals(trace)).toBe(true);
   }, 60_000);
 
   it("--functional runs the program on weights.bin (alone), --timing adds the timing", async () => {
-    const f = await cli(["simulate", out, "--functional", "--tokens", "2", "--json", "-q"]);
+    const f = await runCli(["simulate", out, "--functional", "--tokens", "2", "--json", "-q"]);
     expect(f.code).toBe(ExitCode.OK);
     const rep = JSON.parse(f.stdout) as Report;
     expect(rep.validation).toMatchObject({ verdict: "pass", faults: 0 });
     expect(rep.timing).toBeNull();
     const both = JSON.parse(
-      (await cli(["simulate", out, "--functional", "--timing", "--json", "-q"])).stdout,
+      (await runCli(["simulate", out, "--functional", "--timing", "--json", "-q"])).stdout,
     ) as Report;
     expect(both.validation?.verdict).toBe("pass");
     expect(both.timing?.decode).not.toBeNull();
@@ -101,9 +85,9 @@ describe("pccxc simulate", () => {
 
   it("a what-if override is simulated with a warning", async () => {
     const base = JSON.parse(
-      (await cli(["simulate", out, "--context", "64", "--json", "-q"])).stdout,
+      (await runCli(["simulate", out, "--context", "64", "--json", "-q"])).stdout,
     ) as Report;
-    const r = await cli([
+    const r = await runCli([
       "simulate",
       out,
       "--context",
@@ -120,18 +104,18 @@ describe("pccxc simulate", () => {
   }, 60_000);
 
   it("errors: a directory without program.json (exit 4), a bad option (exit 1), a damaged program.json (exit 2)", async () => {
-    const none = await cli(["simulate", join(tmp, "nowhere")]);
+    const none = await runCli(["simulate", join(tmp, "nowhere")]);
     expect(none.code).toBe(ExitCode.IO);
     expect(none.stderr).toContain("error[simulate/read]");
     expect(none.stderr).toContain("program.json");
-    const bad = await cli(["simulate", out, "--tokens", "0"]);
+    const bad = await runCli(["simulate", out, "--tokens", "0"]);
     expect(bad.code).toBe(ExitCode.USAGE);
     expect(bad.stderr).toContain("error[simulate/option]: --tokens 0: expected an integer ≥ 1");
     const broken = join(tmp, "broken");
     await rm(broken, { recursive: true, force: true });
     await import("node:fs/promises").then((fs) => fs.mkdir(broken));
     await writeFile(join(broken, "program.json"), "{ not json");
-    const damaged = await cli(["simulate", broken]);
+    const damaged = await runCli(["simulate", broken]);
     expect(damaged.code).toBe(ExitCode.INVALID_INPUT);
   }, 60_000);
 });

@@ -37,20 +37,21 @@ const IMAGE_KINDS = new Set(["weights", "embedding", "table"]);
 
 /**
  * `segments`: the stream segments codegen emits (default decode only, the prompt then goes token by
- * token; `pccxc compile` emits prefill too).
+ * token; `pccxc compile` emits prefill too). `kvDtype`: the KV cache format (default the target's).
  */
 export async function compileTiny(
   dir: string,
   target: Target,
   context = 64,
   segments: readonly ("decode" | "prefill")[] = ["decode"],
+  kvDtype?: "int4" | "int8",
 ): Promise<Compiled> {
   const src = await openModel(dir, { weightsPolicy: "required" });
   try {
     const parsed = prepareConfig({ ...src.config, file: "tiny/config.json" }, BUILTIN_FEATURES);
     const graph = runFeatures(resolve(parsed, {}).graph, parsed, target, BUILTIN_FEATURES).graph;
     const folded = new Set(foldableNorms(graph).map((c) => c.norm));
-    const plan = planLayout(graph, target, { context, folded });
+    const plan = planLayout(graph, target, { context, folded, ...(kvDtype ? { kvDtype } : {}) });
     const cg = codegen(graph, plan, target, { segments });
     const wp = finalizeLayout(plan, cg.segments, cg.regions);
     const out = mkdtempSync(join(tmpdir(), "pccxc-sim-e2e-"));
