@@ -3,21 +3,15 @@
  * bytes are in weights.bin (its weights.json entry, else its DDR offset), its FNV-1a 64 checksum
  * when the image is given, and the size weights.bin must have (docs/driver.md, "The weight manifest").
  */
+import { DDR_KINDS } from "../codegen/artifacts/enums.js";
 import type { DdrRegion, Program } from "../codegen/program.js";
 import { invalidInput } from "../diag/index.js";
 import { fnv1a64Fast } from "./fnv.js";
 import type { CRegion } from "./tables.js";
 import type { DriverOptions, ImageManifest } from "./types.js";
 
-/** pccx_region_kind codes, in enum order. */
-export const REGION_KINDS: readonly DdrRegion["kind"][] = [
-  "weights",
-  "embedding",
-  "kv",
-  "buffer",
-  "logits",
-  "table",
-];
+/** pccx_region_kind codes, in enum order: the same codes program.bin stores. */
+export const REGION_KINDS: readonly DdrRegion["kind"][] = DDR_KINDS;
 /** Regions whose initial bytes come from weights.bin (the simulator's image regions). */
 const IMAGE_KINDS = new Set<DdrRegion["kind"]>(["weights", "embedding", "table"]);
 

@@ -64,6 +64,14 @@ describe("tiny models compile, validate and co-simulate", () => {
       const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
       expect(report.validation.verdict).toBe("pass");
       expect(report.validation.golden.tokensEqual).toBe(true);
+      // measured and reported: the hardware numeric mode and the quantization-only error
+      for (const e of [report.validation.hardware, report.validation.quantization]) {
+        expect(e.steps).toBe(8);
+        expect(e.minCosine).toBeGreaterThan(0);
+        expect(e.minCosine).toBeLessThanOrEqual(e.meanCosine);
+        expect(e.meanCosine).toBeLessThanOrEqual(1 + 1e-12);
+      }
+      expect(report.validation.notes).toEqual([]);
       if (!gcc) return;
       // The C driver on golden.json's prompt (docs/driver.md §5): as shipped, it replays the program
       // exactly as the simulator's hardware mode does (tokens, every MMIO write and DataMover

@@ -8,7 +8,6 @@ import { randomBytes } from "node:crypto";
 import { type FileHandle, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { invalidInput } from "../../diag/index.js";
-import { f32ToBf16 } from "../../util/float.js";
 import { type DType, dtypeInfo } from "./dtype.js";
 
 /** Writes one chunk of a tensor's data; chunks are appended in call order. */
@@ -132,13 +131,5 @@ export function encodeF32(values: ArrayLike<number>): Uint8Array {
   return out;
 }
 
-/** float32 values rounded to BF16 (nearest even), little-endian bytes. */
-export function encodeBf16(values: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(values.length * 2);
-  for (let i = 0; i < values.length; i++) {
-    const b = f32ToBf16(values[i]!);
-    out[2 * i] = b & 0xff;
-    out[2 * i + 1] = b >>> 8;
-  }
-  return out;
-}
+/** float32 values rounded to BF16 (nearest even), little-endian bytes (util/float's encoder). */
+export { encodeBf16 } from "../../util/float.js";

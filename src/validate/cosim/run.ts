@@ -95,24 +95,13 @@ export interface CosimPass {
  * The co-simulation report. The top-level run fields are the hardware pass's (the exact pass's
  * when it ran alone); `passes` holds every pass; `failures` lists both passes' failures.
  */
-export interface CosimReport {
+export interface CosimReport extends Omit<CosimPass, "numeric" | "finalLogits" | "failures"> {
   readonly ok: boolean;
   readonly platform: "host" | "qemu-aarch64";
   readonly prompt: readonly number[];
-  readonly driverTokens: readonly (readonly number[])[];
-  readonly simulatorTokens: readonly number[];
   readonly golden?: readonly number[];
   /** The exact pass's driver tokens equal the golden tokens (absent: no golden or no exact pass). */
   readonly goldenEqual?: boolean;
-  readonly driverExit: number | null;
-  readonly driverStderr: string;
-  readonly simulatorFaults: readonly Fault[];
-  readonly referenceFaults: readonly Fault[];
-  readonly logsEqual: boolean;
-  readonly logDifference?: string;
-  readonly conformance: ConformanceResult;
-  readonly messages: number;
-  readonly events: number;
   readonly passes: readonly CosimPass[];
   readonly failures: readonly string[];
 }

@@ -18,12 +18,16 @@ export interface GoldenRun {
   readonly tokens: readonly number[];
 }
 
-/** Prefill `prompt`, then choose `newTokens` tokens greedily, decoding one token per call. */
-export async function goldenGenerate(
+/**
+ * Prefill `prompt`, then choose `n` tokens one decode call at a time: `pick(i, logits)` chooses
+ * token i from the logits it is compared against.
+ */
+function generate(
   model: GoldenModel,
   prompt: readonly number[],
-  newTokens: number,
-): Promise<GoldenRun> {
+  n: number,
+  pick: (i: number, logits: Float64Array) => number,
+): GoldenRun {
   if (prompt.length === 0) throw usageError("golden/empty-prompt", "the prompt needs at least one token");
   const s = model.session();
   const pre = s.forward(prompt);
@@ -31,13 +35,35 @@ export async function goldenGenerate(
   const steps: Float64Array[] = [];
   const tokens: number[] = [];
   let logits = prefill[prefill.length - 1]!;
-  for (let i = 0; i < newTokens; i++) {
+  for (let i = 0; i < n; i++) {
     steps.push(logits);
-    const tok = argmax(logits);
+    const tok = pick(i, logits);
     tokens.push(tok);
-    if (i + 1 < newTokens) logits = Float64Array.from(rowOf(s.forward([tok]), 0));
+    if (i + 1 < n) logits = Float64Array.from(rowOf(s.forward([tok]), 0));
   }
   return { prefill, steps, tokens };
+}
+
+/** Prefill `prompt`, then choose `newTokens` tokens greedily, decoding one token per call. */
+export async function goldenGenerate(
+  model: GoldenModel,
+  prompt: readonly number[],
+  newTokens: number,
+): Promise<GoldenRun> {
+  return generate(model, prompt, newTokens, (_, logits) => argmax(logits));
+}
+
+/**
+ * Prefill `prompt`, then feed `forced` token by token (teacher forcing): the logits each of `forced`
+ * is compared against, as a GoldenRun whose tokens are `forced`. Compares two models (e.g. the
+ * golden on the INT4 image's weights and on the checkpoint's) step by step on the same sequence.
+ */
+export async function goldenForced(
+  model: GoldenModel,
+  prompt: readonly number[],
+  forced: readonly number[],
+): Promise<GoldenRun> {
+  return generate(model, prompt, forced.length, (i) => forced[i]!);
 }
 
 /** The logits of the last position of `sequence`, recomputed from scratch (no cache reuse). */

@@ -10,7 +10,7 @@ export type { HeadAttention, KvCache, MlaCache } from "./attention.js";
 export { attendHead, isVisible, kvHeadOf, runAttention, runMlaAttention } from "./attention.js";
 export { GoldenModel, GoldenSession } from "./executor.js";
 export type { GoldenRun } from "./generate.js";
-export { golden, goldenGenerate, recomputeLast } from "./generate.js";
+export { golden, goldenForced, goldenGenerate, recomputeLast } from "./generate.js";
 export {
   activate,
   gaussianTopk,

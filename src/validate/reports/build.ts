@@ -20,6 +20,23 @@ import { REPORT_KIND, REPORT_SCHEMA_VERSION, type Report } from "./schema.js";
 export interface FunctionalSummary {
   readonly faults: readonly Fault[];
   readonly golden?: GoldenComparison;
+  /** Hardware numeric mode (teacher-forced on the golden tokens) against the golden reference. */
+  readonly hardware?: GoldenComparison;
+  /** The golden on the image's INT4 weights against the golden on the checkpoint's weights. */
+  readonly quantization?: GoldenComparison;
+  readonly notes?: readonly string[];
+}
+
+function errorStats(c: GoldenComparison | undefined): NonNullable<Report["validation"]>["hardware"] {
+  if (!c || c.cosine.length === 0) return null;
+  return {
+    steps: c.cosine.length,
+    minCosine: c.worst.cosine,
+    meanCosine: c.cosine.reduce((a, b) => a + b, 0) / c.cosine.length,
+    worstMaxRelErr: c.worst.maxRelErr,
+    worstMaxAbsErr: c.worst.maxAbsErr,
+    top1Agreement: c.top1Agreement,
+  };
 }
 
 export interface ReportInputs {
@@ -216,6 +233,9 @@ function validationSection(f: FunctionalSummary | undefined): Report["validation
           worstCosine: g.worst.cosine,
         }
       : null,
+    hardware: errorStats(f.hardware),
+    quantization: errorStats(f.quantization),
+    notes: [...(f.notes ?? [])],
   };
 }
 

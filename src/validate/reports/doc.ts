@@ -341,6 +341,16 @@ function validationSection(r: Report): ReportSection {
       `Golden comparison: tokens ${g.tokensEqual ? "equal" : `differ from step ${g.firstDivergence}`}, top-1 agreement ${pct(g.top1Agreement)}, worst relative error ${g.worstMaxRelErr.toExponential(3)}, worst cosine ${g.worstCosine.toFixed(6)}.`,
     );
   }
+  const err = (what: string, e: NonNullable<Report["validation"]>["hardware"]) =>
+    e
+      ? `${what} over ${e.steps} teacher-forced steps: cosine min ${e.minCosine.toFixed(4)}, mean ${e.meanCosine.toFixed(4)}, worst relative error ${e.worstMaxRelErr.toExponential(3)}, top-1 agreement ${pct(e.top1Agreement)}.`
+      : undefined;
+  for (const l of [
+    err("Hardware numeric mode vs golden", v.hardware),
+    err("Quantization only (golden on INT4 weights vs golden on the checkpoint)", v.quantization),
+  ])
+    if (l) lines.push("", l);
+  for (const n of v.notes) lines.push("", `Note: ${n}`);
   if (v.firstFaults.length) lines.push("", ...v.firstFaults.map((f) => `- ${f}`));
   return { title: "Validation", blocks: [text(lines.join("\n"))] };
 }

@@ -174,6 +174,16 @@ const TimingSection = z.strictObject({
   ),
 });
 
+/** Logits error of a run against a reference over teacher-forced steps (docs/report-format.md). */
+const ErrorStats = z.strictObject({
+  steps: count,
+  minCosine: num,
+  meanCosine: num,
+  worstMaxRelErr: nonNeg,
+  worstMaxAbsErr: nonNeg,
+  top1Agreement: nonNeg,
+});
+
 const ValidationSection = z.strictObject({
   verdict: z.enum(["pass", "fail"]),
   faults: count,
@@ -187,6 +197,12 @@ const ValidationSection = z.strictObject({
       worstCosine: num,
     })
     .nullable(),
+  /** The hardware numeric mode against the golden reference on the image's weights (measured, not judged). */
+  hardware: ErrorStats.nullable(),
+  /** The golden reference on the INT4 image's weights against the golden on the checkpoint's. */
+  quantization: ErrorStats.nullable(),
+  /** Why a measurement is missing (e.g. the checkpoint could not be read for the quantization error). */
+  notes: z.array(z.string()),
 });
 
 export const ReportSchema = z

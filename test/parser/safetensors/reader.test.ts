@@ -1,12 +1,13 @@
 import type { FileHandle } from "node:fs/promises";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { PccxError } from "../../../src/diag/index.js";
 import { rowGeometry } from "../../../src/parser/safetensors/geometry.js";
 import { parseSafetensorsBytes } from "../../../src/parser/safetensors/header.js";
 import { MAX_READ_BYTES, readFully } from "../../../src/parser/safetensors/io.js";
 import { openTensorIndex } from "../../../src/parser/safetensors/load.js";
+import type { TensorIndex } from "../../../src/parser/safetensors/tensor-index.js";
 import {
   buildHeader,
   encodeBf16,
@@ -17,6 +18,11 @@ import { roundBf16 } from "../../../src/util/float.js";
 import { useTempDirs } from "./fixtures.js";
 
 const tempDir = useTempDirs();
+/** Indices the tests open, closed after each test (an unclosed FileHandle warns on GC). */
+const opened: TensorIndex[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((i) => i.close()));
+});
 
 const ramp = (n: number, scale = 0.25) => Float32Array.from({ length: n }, (_, i) => (i - n / 2) * scale);
 
@@ -40,7 +46,9 @@ async function smallModel() {
     ],
     { format: "pt" },
   );
-  return { dir, file, index: await openTensorIndex({ kind: "single", file, shards: [file] }) };
+  const index = await openTensorIndex({ kind: "single", file, shards: [file] });
+  opened.push(index);
+  return { dir, file, index };
 }
 
 describe("TensorIndex over a written file", () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { GoldenModel, goldenGenerate, recomputeLast, rowOf } from "../../../src/validate/golden/index.js";
+import {
+  GoldenModel,
+  goldenForced,
+  goldenGenerate,
+  recomputeLast,
+  rowOf,
+} from "../../../src/validate/golden/index.js";
 import { ALL_FIXTURES, randomWeights } from "../../resolver/graph/fixtures.js";
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -27,6 +33,22 @@ describe.each(Object.keys(ALL_FIXTURES))("KV-cached decoding of the %s block", (
     // The logits are not degenerate (the check above would pass trivially on constants).
     const first = run.steps[0]!;
     expect(Math.max(...first) - Math.min(...first)).toBeGreaterThan(1e-3);
+  });
+
+  it("teacher forcing with the greedy tokens reproduces the greedy run; other tokens give the recomputed logits", async () => {
+    const g = ALL_FIXTURES[name]!();
+    const model = await GoldenModel.load(g, randomWeights(g, 13));
+    const greedy = await goldenGenerate(model, PROMPT, NEW);
+    const same = await goldenForced(model, PROMPT, greedy.tokens);
+    expect(same.tokens).toEqual(greedy.tokens);
+    for (let i = 0; i < NEW; i++) expect(maxDiff(same.steps[i]!, greedy.steps[i]!)).toBe(0);
+    const forced = [7, 1, 30, 4];
+    const other = await goldenForced(model, PROMPT, forced);
+    expect(other.steps).toHaveLength(forced.length);
+    for (let i = 0; i < forced.length; i++) {
+      const ref = recomputeLast(model, [...PROMPT, ...forced.slice(0, i)]);
+      expect(maxDiff(other.steps[i]!, ref)).toBeLessThan(1e-12);
+    }
   });
 
   it("gives the same logits for a prompt prefilled in one call or in two chunks", async () => {

@@ -19,6 +19,7 @@ import {
   simulateGeneration,
   untie,
 } from "../../../src/validate/sim/index.js";
+import { SUPPORTED_FAMILIES } from "../../helpers/families.js";
 import { compileTiny } from "./e2e-chain.js";
 import { FLOORS, floorOf, type KvFormat } from "./floors.js";
 
@@ -27,23 +28,7 @@ const PROMPT = [1, 2, 3, 4, 5];
 const STEPS = 32;
 const target = loadTarget("kv260-v002");
 
-const MODELS = [
-  "llama",
-  "mistral",
-  "mixtral",
-  "qwen2",
-  "qwen3",
-  "qwen3_moe",
-  "phi3",
-  "gemma2",
-  "gemma3",
-  "gemma3n",
-  "gemma4",
-  "gpt2",
-  "gpt_oss",
-  "deepseek_v2",
-  "deepseek_v3",
-];
+const MODELS = SUPPORTED_FAMILIES;
 const FORMATS: readonly KvFormat[] = ["int8", "int4"];
 
 const measured: string[] = [];
