@@ -72,6 +72,13 @@ describe("tiny models compile, validate and co-simulate", () => {
         expect(e.meanCosine).toBeLessThanOrEqual(1 + 1e-12);
       }
       expect(report.validation.notes).toEqual([]);
+      // weights.json's per-tensor quantization error, lowest SNR first, in the report too
+      const wj = JSON.parse(await readFile(join(out, "weights.json"), "utf8"));
+      expect(report.quantization.tensors).toBe(wj.quantization.length);
+      expect(report.quantization.tensors).toBeGreaterThan(0);
+      const snr = report.quantization.entries.map((e: { snrDb: number | null }) => e.snrDb ?? Infinity);
+      expect(snr).toEqual([...snr].sort((a: number, b: number) => a - b));
+      expect(report.quantization.minSnrDb).toBe(snr[0]);
       if (!gcc) return;
       // The C driver on golden.json's prompt (docs/driver.md §5): as shipped, it replays the program
       // exactly as the simulator's hardware mode does (tokens, every MMIO write and DataMover

@@ -193,6 +193,7 @@ async function writeReports(s: PipelineState, ctx: RunContext): Promise<void> {
     ledger: need(s, "features", "validate").ledger,
     layout: wp,
     program: need(s, "codegen", "validate").program,
+    ...(s.image ? { quantization: s.image.manifest.quantization } : {}),
     ...(v.timing ? { timing: v.timing } : {}),
     ...(v.performance ? { context: v.performance.context } : {}),
     ...(v.run

@@ -6,6 +6,7 @@
  */
 import type { Program } from "../../codegen/program.js";
 import type { FeatureLedger, Verdict } from "../../features/types.js";
+import type { ManifestQuant } from "../../layout/image/manifest.js";
 import type { FitVerdict, WeightPlan } from "../../layout/types.js";
 import type { GraphMeta } from "../../resolver/graph/index.js";
 import type { Target } from "../../target/index.js";
@@ -52,6 +53,33 @@ export interface ReportInputs {
   /** KV rows the decoded tokens attend to (default: the last decode run's pos + 1). */
   readonly context?: number;
   readonly functional?: FunctionalSummary;
+  /** weights.json's per-tensor quantization error (`quantization[]`). */
+  readonly quantization?: readonly ManifestQuant[];
+}
+
+const num = (v: number | string | undefined): number => (typeof v === "number" ? v : Number.NaN);
+
+function quantizationSection(q: readonly ManifestQuant[] | undefined): Report["quantization"] {
+  if (!q) return null;
+  const entries = q
+    .map((e) => ({
+      tensor: e.tensor,
+      role: e.role,
+      source: e.source,
+      group: e.group,
+      rmse: num(e.error.rmse),
+      maxAbsError: num(e.error.maxAbsError),
+      snrDb: e.error.snrDb === "inf" ? null : num(e.error.snrDb),
+      cosine: num(e.error.cosine),
+    }))
+    .sort((a, b) => (a.snrDb ?? Infinity) - (b.snrDb ?? Infinity) || a.tensor.localeCompare(b.tensor));
+  const snrs = entries.flatMap((e) => (e.snrDb === null ? [] : [e.snrDb]));
+  return {
+    tensors: entries.length,
+    minSnrDb: snrs.length ? Math.min(...snrs) : null,
+    minCosine: entries.length ? Math.min(...entries.map((e) => e.cosine)) : null,
+    entries,
+  };
 }
 
 function verdictNote(v: Verdict): string {
@@ -259,6 +287,7 @@ export function buildReport(i: ReportInputs): Report {
     },
     features: featuresSection(i.ledger),
     memory: memorySection(i.layout),
+    quantization: quantizationSection(i.quantization),
     program: programSection(i.program),
     timing: timingSection(i),
     validation: validationSection(i.functional),

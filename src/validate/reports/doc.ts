@@ -124,6 +124,49 @@ function memorySection(r: Report): ReportSection {
   };
 }
 
+/** Rows of the quantization table in report.md / report.html (report.json lists every tensor). */
+const QUANT_ROWS = 10;
+
+function quantizationSection(r: Report): ReportSection {
+  const q = r.quantization;
+  if (!q) return { title: "Quantization", blocks: [text(`The weight image was ${NOT_RUN}.`)] };
+  const snr = (v: number | null) => (v === null ? "exact" : `${v.toFixed(2)} dB`);
+  const shown = q.entries.slice(0, QUANT_ROWS);
+  return {
+    title: "Quantization",
+    blocks: [
+      text(
+        `${q.tensors} INT4 tensor(s); lowest SNR ${snr(q.minSnrDb)}, lowest cosine ${q.minCosine === null ? NOT_RUN : q.minCosine.toFixed(6)}` +
+          (q.tensors > shown.length
+            ? `; the ${shown.length} lowest-SNR tensors (report.json lists all):`
+            : ":"),
+      ),
+      table({
+        columns: [
+          { label: "tensor", align: "left" },
+          { label: "role", align: "left" },
+          { label: "source", align: "left" },
+          { label: "group" },
+          { label: "RMSE" },
+          { label: "max |err|" },
+          { label: "SNR", align: "right" },
+          { label: "cosine" },
+        ],
+        rows: shown.map((e): Cell[] => [
+          e.tensor,
+          e.role,
+          e.source,
+          e.group === 0 ? "row" : e.group,
+          Number(e.rmse.toPrecision(4)),
+          Number(e.maxAbsError.toPrecision(4)),
+          snr(e.snrDb),
+          Number(e.cosine.toFixed(6)),
+        ]),
+      }),
+    ],
+  };
+}
+
 function programSection(r: Report): ReportSection {
   const p = r.program;
   if (!p) return { title: "Program", blocks: [text(`Code generation was ${NOT_RUN}.`)] };
@@ -364,6 +407,7 @@ export function reportDoc(r: Report): ReportDoc {
     sections: [
       featuresSection(r),
       memorySection(r),
+      quantizationSection(r),
       programSection(r),
       {
         title: "Performance",

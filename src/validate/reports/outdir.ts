@@ -32,6 +32,8 @@ export interface CompiledDir {
   readonly layout?: NonNullable<ReportInputs["layout"]>;
   readonly ledger?: FeatureLedger;
   readonly modelLabel?: string;
+  /** weights.json's per-tensor quantization error, when the directory holds it. */
+  readonly quantization?: NonNullable<ReportInputs["quantization"]>;
 }
 
 async function readText(dir: string, name: string): Promise<string> {
@@ -108,6 +110,11 @@ export async function readCompiledDir(dir: string): Promise<CompiledDir> {
   if (has(OUT_FILES.ledger)) {
     const p = join(dir, OUT_FILES.ledger);
     out.ledger = ledgerFromJson(parseJson(await readText(dir, OUT_FILES.ledger), p), p);
+  }
+  if (has(OUT_FILES.weightsManifest)) {
+    const w = parseJson(await readText(dir, OUT_FILES.weightsManifest), join(dir, OUT_FILES.weightsManifest));
+    if (w.format === WEIGHTS_FORMAT && Array.isArray(w.quantization))
+      out.quantization = w.quantization as NonNullable<ReportInputs["quantization"]>;
   }
   if (has(OUT_FILES.manifest)) {
     const m = parseJson(await readText(dir, OUT_FILES.manifest), join(dir, OUT_FILES.manifest));

@@ -76,6 +76,25 @@ const MemorySection = z.strictObject({
   fitText: z.string().nullable(),
 });
 
+/** One INT4 tensor's quantization error (weights.json `quantization[]`, docs/layout.md §7). */
+const QuantRow = z.strictObject({
+  tensor: z.string(),
+  role: z.string(),
+  source: z.string(),
+  group: z.int(),
+  rmse: nonNeg,
+  maxAbsError: nonNeg,
+  snrDb: num.nullable().describe("null when the quantization is exact (infinite SNR)"),
+  cosine: num,
+});
+
+const QuantizationSection = z.strictObject({
+  tensors: count,
+  minSnrDb: num.nullable(),
+  minCosine: num.nullable(),
+  entries: z.array(QuantRow).describe("every INT4 tensor, lowest SNR first"),
+});
+
 const SegmentRow = z.strictObject({
   name: z.string(),
   kind: z.enum(["load", "prefill", "decode"]),
@@ -214,6 +233,7 @@ export const ReportSchema = z
     target: TargetSection,
     features: FeaturesSection.nullable(),
     memory: MemorySection.nullable(),
+    quantization: QuantizationSection.nullable(),
     program: ProgramSection.nullable(),
     timing: TimingSection.nullable(),
     validation: ValidationSection.nullable(),

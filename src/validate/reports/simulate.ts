@@ -88,6 +88,7 @@ export async function simulateCompiled(
     ...(d.modelLabel ? { modelName: d.modelLabel } : {}),
     ...(d.ledger ? { ledger: d.ledger } : {}),
     ...(d.layout ? { layout: d.layout } : {}),
+    ...(d.quantization ? { quantization: d.quantization } : {}),
     program: p,
     ...(timing ? { timing, context } : {}),
     ...(functional ? { functional: { faults: functional.faults } } : {}),

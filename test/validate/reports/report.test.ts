@@ -149,6 +149,51 @@ describe("reports: every piece present", () => {
   });
 });
 
+describe("reports: the per-tensor quantization error of weights.json", () => {
+  const q = (tensor: string, snrDb: number | string, cosine: number) => ({
+    id: tensor,
+    tensor,
+    role: "mlp_up",
+    source: "BF16",
+    group: 0,
+    scaleDtype: "bf16",
+    error: { count: 8, rmse: 0.01, maxAbsError: 0.03, snrDb, cosine, maxAbsWeight: 1, clamped: 0 },
+  });
+  const report = buildReport({
+    target: KV260,
+    quantization: [q("b", 21.5, 0.995), q("exact", "inf", 1), q("a", 18.25, 0.99), q("c", 21.5, 0.996)],
+  });
+  const files = renderReport(report);
+
+  it("lists every tensor, lowest SNR first (ties by name; an exact tensor last, SNR null)", () => {
+    const s = report.quantization!;
+    expect(s.entries.map((e) => e.tensor)).toEqual(["a", "b", "c", "exact"]);
+    expect(s.entries[3]!.snrDb).toBeNull();
+    expect([s.tensors, s.minSnrDb, s.minCosine]).toEqual([4, 18.25, 0.99]);
+    expect(ReportSchema.safeParse(JSON.parse(text(files, "report.json"))).success).toBe(true);
+  });
+
+  it("shows the summary and the table in report.md", () => {
+    const md = text(files, "report.md");
+    expect(md).toContain("## Quantization");
+    expect(md).toContain("4 INT4 tensor(s); lowest SNR 18.25 dB, lowest cosine 0.990000:");
+    const row = md.split("\n").find((l) => l.startsWith("| a "));
+    expect(row?.split("|").map((c) => c.trim())).toEqual([
+      "",
+      "a",
+      "mlp_up",
+      "BF16",
+      "row",
+      "0.01",
+      "0.03",
+      "18.25 dB",
+      "0.99",
+      "",
+    ]);
+    expect(md).toContain("exact");
+  });
+});
+
 describe("reports: missing pieces render as not run", () => {
   const report = buildReport({ target: KV260 });
   const files = renderReport(report);
@@ -157,6 +202,7 @@ describe("reports: missing pieces render as not run", () => {
     expect(report.model).toBeNull();
     expect(report.features).toBeNull();
     expect(report.memory).toBeNull();
+    expect(report.quantization).toBeNull();
     expect(report.program).toBeNull();
     expect(report.timing).toBeNull();
     expect(report.validation).toBeNull();
@@ -194,6 +240,7 @@ describe("reports: missing pieces render as not run", () => {
       "target",
       "features",
       "memory",
+      "quantization",
       "program",
       "timing",
       "validation",
