@@ -106,6 +106,7 @@ export async function compile(spec: string, opts: CompileOptions): Promise<Compi
       ...(opts.validate ? { validate: opts.validate } : {}),
       ...(opts.tokens !== undefined ? { tokens: opts.tokens } : {}),
       ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+      ...(opts.quantSearch !== undefined ? { quantSearch: opts.quantSearch } : {}),
     });
     const ran = await runStages(state, ctx);
     if (opts.stopAfter) await writeDumps(state, ran, dir);
@@ -176,6 +177,7 @@ async function buildManifest(
     kvDtype: s.layout?.options.kvDtype ?? null,
     validate: ctx.validate,
     tokens: ctx.tokens,
+    quantSearch: ctx.quantSearch,
     stopAfter: ctx.stopAfter,
     targetOverrides: (ctx.choices.targetOverrides ?? []).join(" ") || null,
     layoutOverrides: (ctx.choices.layoutOverrides ?? []).map((o) => o.source ?? "").join(" ") || null,

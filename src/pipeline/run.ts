@@ -31,6 +31,7 @@ export interface RunSetup {
   readonly validate?: ValidateMode;
   readonly tokens?: number;
   readonly threads?: number;
+  readonly quantSearch?: boolean;
   readonly contexts?: readonly number[];
   /** An already loaded target (plan reuses one per target) and notes shared across runs. */
   readonly target?: Target;
@@ -60,6 +61,12 @@ export async function makeRunContext(setup: RunSetup): Promise<RunContext> {
     STAGE_NAMES.indexOf(setup.stopAfter ?? "validate") >= STAGE_NAMES.indexOf("codegen");
   if (quantizes && setup.threads === undefined)
     notes.note("quantization threads", defaultThreads(), "default: the machine's cores, at most 8");
+  if (quantizes && setup.quantSearch === undefined)
+    notes.note(
+      "clipping search",
+      "off",
+      "default: plain max-abs scales (--quant-search for MSE-optimal clipping)",
+    );
   return {
     mode: setup.mode,
     spec: setup.spec,
@@ -77,6 +84,7 @@ export async function makeRunContext(setup: RunSetup): Promise<RunContext> {
     tokens: setup.tokens ?? DEFAULT_VALIDATION_TOKENS,
     tokensDefaulted: setup.tokens === undefined,
     ...(setup.threads !== undefined ? { threads: setup.threads } : {}),
+    quantSearch: setup.quantSearch ?? false,
     ...(setup.contexts ? { contexts: setup.contexts } : {}),
   };
 }

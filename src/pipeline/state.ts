@@ -43,6 +43,8 @@ export interface RunContext {
   /** True when `tokens` is the default (noted when the functional validation runs). */
   readonly tokensDefaulted: boolean;
   readonly threads?: number;
+  /** MSE-optimal clipping search when quantizing (--quant-search). */
+  readonly quantSearch: boolean;
   /** Context lengths to estimate at (plan). */
   readonly contexts?: readonly number[];
 }

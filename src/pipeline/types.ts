@@ -71,6 +71,8 @@ export interface CompileOptions extends ModelOptions, CompileChoices {
   readonly tokens?: number;
   /** Quantization worker threads (default: the machine's cores, at most 8). */
   readonly threads?: number;
+  /** MSE-optimal clipping search per row/group when quantizing (docs/layout-quant.md); default off. */
+  readonly quantSearch?: boolean;
   readonly logger?: Logger;
 }
 

@@ -55,6 +55,7 @@ interface CompileCliOptions extends RawChoiceOptions {
   readonly validate?: string;
   readonly tokens?: string;
   readonly threads?: string;
+  readonly quantSearch?: boolean;
   readonly force?: boolean;
   readonly json?: boolean;
   readonly quiet?: boolean;
@@ -74,6 +75,10 @@ export function registerCompile(program: Command, ctx: CliContext): void {
     .option("--validate <mode>", "functional validation: auto (small models), on, off", "auto")
     .option("--tokens <n>", "tokens decoded by the functional validation (default 8)")
     .option("--threads <n>", "quantization worker threads (default: cores, at most 8)")
+    .option(
+      "--quant-search",
+      "MSE-optimal clipping search for every INT4 row/group scale (slower; default off)",
+    )
     .option("--force", "replace a non-empty output directory")
     .option("--json", "print the summary as JSON on stdout")
     .option("-q, --quiet", "print only warnings and errors")
@@ -96,6 +101,7 @@ async function runCompile(model: string, o: CompileCliOptions, ctx: CliContext):
     ...(validate ? { validate } : {}),
     ...(tokens !== undefined ? { tokens } : {}),
     ...(threads !== undefined ? { threads } : {}),
+    ...(o.quantSearch ? { quantSearch: true } : {}),
     logger,
   });
   if (!o.quiet) ctx.io.stderr(renderSummary(r.summary, o.output));

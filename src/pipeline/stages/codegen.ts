@@ -68,6 +68,7 @@ async function writeOutputs(
   s.image = await writeWeightImage(wp, cg.segments, tensors, dir.tempPath, {
     logger: ctx.logger,
     ...(ctx.threads !== undefined ? { threads: ctx.threads } : {}),
+    quantSearch: ctx.quantSearch,
   });
   ctx.diagnostics.push(...s.image.warnings);
 }
