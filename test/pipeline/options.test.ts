@@ -143,6 +143,7 @@ describe("defaulted values through a whole compile", () => {
       expect(names(log)).toEqual([
         "target",
         "quantization threads",
+        "clipping search",
         "revision",
         "cache dir",
         "context",
@@ -171,6 +172,7 @@ describe("defaulted values through a whole compile", () => {
         groupSize: 32,
         kvDtype: "int8",
         threads: 1,
+        quantSearch: false,
         validate: "on",
         tokens: 2,
       });

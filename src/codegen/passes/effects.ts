@@ -59,7 +59,10 @@ export function l2Effects(m: Machine, s: DStep): L2Effects {
 export const overlaps = (a: Range, b: Range) => a[0] < b[1] && b[0] < a[1];
 
 export function conflicts(a: L2Effects, b: L2Effects): boolean {
-  for (const w of a.writes) for (const x of [...b.reads, ...b.writes]) if (overlaps(w, x)) return true;
+  for (const w of a.writes) {
+    for (const x of b.reads) if (overlaps(w, x)) return true;
+    for (const x of b.writes) if (overlaps(w, x)) return true;
+  }
   for (const w of b.writes) for (const x of a.reads) if (overlaps(w, x)) return true;
   return false;
 }

@@ -65,6 +65,12 @@ function compact(list: [number, number][]): void {
   list.push(...out);
 }
 
+/** Whether one of `list` overlaps DDR range `r` (a loop: this runs per host step and pending command). */
+function anyOverlap(list: readonly DdrRange[], r: DdrRange): boolean {
+  for (const x of list) if (ddrOverlap(x, r)) return true;
+  return false;
+}
+
 export function waitsSegment(m: Machine, seg: DSegment): void {
   const cache: (L2Effects | undefined)[] = [];
   const fx = (i: number): L2Effects => {
@@ -117,12 +123,10 @@ export function waitsSegment(m: Machine, seg: DSegment): void {
       const writes = s.outputs.map((o) => operandRange(m, o));
       for (const [port, list] of pending) {
         let last = -1;
-        list.forEach((p, i) => {
-          const hit = p.writes
-            ? [...reads, ...writes].some((r) => ddrOverlap(r, p.range))
-            : writes.some((w) => ddrOverlap(w, p.range));
-          if (hit) last = i;
-        });
+        for (let i = 0; i < list.length; i++) {
+          const p = list[i]!;
+          if ((p.writes && anyOverlap(reads, p.range)) || anyOverlap(writes, p.range)) last = i;
+        }
         if (last >= 0) waitDma(port, last, `${s.fn} needs ${list[last]!.dma.origin.label}`);
       }
       out.push(s);

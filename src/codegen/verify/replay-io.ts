@@ -33,15 +33,19 @@ export function dmaStep(r: SegmentReplay, s: DmaStep, i: number): void {
     );
   const list = r.channels.get(s.port) ?? [];
   r.channels.set(s.port, list);
-  const real = list.filter((d) => !d.noop).length;
+  let real = 0;
+  let tagUsed = false;
+  for (const d of list) {
+    if (!d.noop) real++;
+    if (d.tag === s.tag) tagUsed = true;
+  }
   if (!noop && real >= m.maxOutstanding)
     r.err(
       "verify/outstanding",
       `${label(s)} is the ${real + 1}th outstanding command on ${s.port} (limit ${m.maxOutstanding})`,
       i,
     );
-  if (list.some((d) => d.tag === s.tag))
-    r.err("verify/tag", `${label(s)} reuses tag ${s.tag} of an outstanding ${s.port} command`, i);
+  if (tagUsed) r.err("verify/tag", `${label(s)} reuses tag ${s.tag} of an outstanding ${s.port} command`, i);
   if (s.port === "acp_fmap" && s.region === "host") {
     if (!r.hostInit.covers(r.ddrKey(s.region, off), r.ddrKey(s.region, off + bytes)))
       r.err("verify/uninit-ddr", `${label(s)} sends host buffer bytes nothing wrote in this segment`, i);
@@ -75,9 +79,11 @@ export function waitStep(r: SegmentReplay, s: WaitStep, i: number): void {
   const on = s.on;
   const list = r.channels.get(on.port) ?? [];
   let idx = -1;
-  list.forEach((d, k) => {
-    if (d.tag === on.tag) idx = k;
-  });
+  for (let k = list.length - 1; k >= 0; k--)
+    if (list[k]!.tag === on.tag) {
+      idx = k;
+      break;
+    }
   if (idx < 0) {
     r.err(
       "verify/tag",
@@ -113,41 +119,45 @@ function relocatedHost(r: SegmentReplay, s: HostStep, i: number): HostStep {
   return { ...s, inputs: fix(s.inputs, "inputs"), outputs: fix(s.outputs, "outputs") };
 }
 
+/** Whether one of `ops` overlaps the DDR key range `dr` (stops at the first hit). */
+function anyHit(r: SegmentReplay, ops: readonly HostOperand[], dr: Range): boolean {
+  for (const o of ops) {
+    const lo = r.ddrKey(o.region, o.offset);
+    const hi = r.ddrKey(o.region, o.offset + operandBytes(r.m, o));
+    if (lo < dr[1] && dr[0] < hi) return true;
+  }
+  return false;
+}
+
 export function hostStep(r: SegmentReplay, s0: HostStep, i: number): void {
   const m = r.m;
   const s = relocatedHost(r, s0, i);
-  const span = (o: HostOperand): [number, number] => [
-    r.ddrKey(o.region, o.offset),
-    r.ddrKey(o.region, o.offset + operandBytes(m, o)),
-  ];
-  for (const o of [...s.inputs, ...s.outputs]) {
-    const reg = r.ctx.regions.get(o.region);
-    if (reg && o.offset + operandBytes(m, o) > reg.bytes)
-      r.err(
-        "verify/region",
-        `${label(s)} operand ${o.region}[${o.offset}..+${operandBytes(m, o)}) exceeds the region (${reg.bytes} bytes)`,
-        i,
-      );
-  }
+  for (const ops of [s.inputs, s.outputs])
+    for (const o of ops) {
+      const reg = r.ctx.regions.get(o.region);
+      if (reg && o.offset + operandBytes(m, o) > reg.bytes)
+        r.err(
+          "verify/region",
+          `${label(s)} operand ${o.region}[${o.offset}..+${operandBytes(m, o)}) exceeds the region (${reg.bytes} bytes)`,
+          i,
+        );
+    }
   for (const o of s.inputs) {
-    const x = span(o);
-    if (o.region === "host" && !r.hostInit.covers(x[0], x[1]))
+    const lo = r.ddrKey(o.region, o.offset);
+    const hi = r.ddrKey(o.region, o.offset + operandBytes(m, o));
+    if (o.region === "host" && !r.hostInit.covers(lo, hi))
       r.err("verify/uninit-ddr", `${label(s)} reads host buffer bytes nothing wrote in this segment`, i);
   }
   for (const [port, list] of r.channels)
     for (const d of list) {
       const dr: Range = [r.ddrKey(d.region, d.lo), r.ddrKey(d.region, d.hi)];
-      const hit = (o: HostOperand) => {
-        const x = span(o);
-        return x[0] < dr[1] && dr[0] < x[1];
-      };
-      if (port === "acp_result" && [...s.inputs, ...s.outputs].some(hit))
+      if (port === "acp_result" && (anyHit(r, s.inputs, dr) || anyHit(r, s.outputs, dr)))
         r.err(
           "verify/ddr-hazard",
           `${label(s)} uses DDR the ${port} command of step ${d.step} is still writing`,
           i,
         );
-      if (port !== "acp_result" && s.outputs.some(hit))
+      if (port !== "acp_result" && anyHit(r, s.outputs, dr))
         r.err(
           "verify/ddr-hazard",
           `${label(s)} overwrites DDR the ${port} command of step ${d.step} is still reading`,
@@ -156,9 +166,11 @@ export function hostStep(r: SegmentReplay, s0: HostStep, i: number): void {
     }
   // Outputs extend to whole L2 words (the host zero-fills the padding: host-ops rules).
   for (const o of s.outputs) {
-    const x = span(o);
-    const pad = (v: number) => Math.ceil(v / m.wordBytes) * m.wordBytes;
-    r.hostInit.add(x[0], r.ddrKey(o.region, pad(o.offset + operandBytes(m, o))));
+    const end = o.offset + operandBytes(m, o);
+    r.hostInit.add(
+      r.ddrKey(o.region, o.offset),
+      r.ddrKey(o.region, Math.ceil(end / m.wordBytes) * m.wordBytes),
+    );
   }
   for (const [name, v] of variableEffects(s.fn, s.attrs, r.vars))
     r.vars.set(name, typeof v === "number" ? v : r.hostChoice(name, v.min, v.max));

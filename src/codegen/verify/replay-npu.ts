@@ -14,34 +14,35 @@ type Fields = Record<string, unknown>;
 
 export function npuStep(r: SegmentReplay, s: NpuStep, i: number): void {
   const f = s.instr.fields as Fields;
-  const n = (name: string) => r.value(s, i, name, f[name] as number);
   const op = s.instr.opcode;
   const continuesSoftmax = r.emaxPiece;
   r.emaxPiece = false;
-  if (op === "MEMSET") memset(r, s, i, n);
-  else if (op === "GEMV" || op === "GEMM") gemv(r, s, i, op, f, n);
-  else if (op === "CVO") cvo(r, s, i, f, n, continuesSoftmax);
-  else if (op === "MEMCPY") memcpy(r, s, i, f, n);
+  if (op === "MEMSET") memset(r, s, i);
+  else if (op === "GEMV" || op === "GEMM") gemv(r, s, i, op, f);
+  else if (op === "CVO") cvo(r, s, i, f, continuesSoftmax);
+  else if (op === "MEMCPY") memcpy(r, s, i, f);
 }
 
-function memset(r: SegmentReplay, s: NpuStep, i: number, n: (k: string) => number): void {
-  r.consts.set(`${n("dest_cache")}:${n("dest_addr")}`, { a: n("a_value"), b: n("b_value"), c: n("c_value") });
+/** Field `name` of step i after its relocation (a function, not a closure per step: hot path). */
+function fv(r: SegmentReplay, s: NpuStep, i: number, name: string): number {
+  return r.value(s, i, name, (s.instr.fields as Fields)[name] as number);
+}
+
+function memset(r: SegmentReplay, s: NpuStep, i: number): void {
+  r.consts.set(`${fv(r, s, i, "dest_cache")}:${fv(r, s, i, "dest_addr")}`, {
+    a: fv(r, s, i, "a_value"),
+    b: fv(r, s, i, "b_value"),
+    c: fv(r, s, i, "c_value"),
+  });
   for (const v of ["a_value", "b_value", "c_value"])
-    if (n(v) < 0 || n(v) > r.m.constValueMax)
-      r.err("verify/field", `${label(s)} ${v} = ${n(v)} outside 0..${r.m.constValueMax}`, i);
+    if (fv(r, s, i, v) < 0 || fv(r, s, i, v) > r.m.constValueMax)
+      r.err("verify/field", `${label(s)} ${v} = ${fv(r, s, i, v)} outside 0..${r.m.constValueMax}`, i);
 }
 
-function gemv(
-  r: SegmentReplay,
-  s: NpuStep,
-  i: number,
-  op: string,
-  f: Fields,
-  n: (k: string) => number,
-): void {
+function gemv(r: SegmentReplay, s: NpuStep, i: number, op: string, f: Fields): void {
   const m = r.m;
-  const shape = r.constRead(s, i, m.bankCode.fmap_shape, n("shape_ptr_addr"));
-  const ws = r.constRead(s, i, m.bankCode.weight_shape, n("size_ptr_addr"));
+  const shape = r.constRead(s, i, m.bankCode.fmap_shape, fv(r, s, i, "shape_ptr_addr"));
+  const ws = r.constRead(s, i, m.bankCode.weight_shape, fv(r, s, i, "size_ptr_addr"));
   if (!shape || !ws) return;
   const { a: M, b: N, c: K } = shape;
   const flags = f.flags as Record<string, number>;
@@ -52,8 +53,8 @@ function gemv(
   if (N === 0 || K === 0 || M === 0) return;
   const epw = m.elemsPerWord;
   const cls = op === "GEMV" ? "gemv" : "gemm";
-  const src: Range = [n("src_addr"), n("src_addr") + M * ceilDiv(K, epw)];
-  const dst: Range = [n("dest_reg"), n("dest_reg") + M * ceilDiv(N, epw)];
+  const src: Range = [fv(r, s, i, "src_addr"), fv(r, s, i, "src_addr") + M * ceilDiv(K, epw)];
+  const dst: Range = [fv(r, s, i, "dest_reg"), fv(r, s, i, "dest_reg") + M * ceilDiv(N, epw)];
   r.checkRange(s, i, cls, src);
   r.checkRange(s, i, cls, dst);
   r.read(s, i, src, "activations");
@@ -66,9 +67,10 @@ function gemv(
     r.err("verify/tile", `${label(s)} K-block-major tile needs group ${m.int4PerBeat}, got ${ws.b}`, i);
   const ports = m.enginePorts[cls];
   const split = portRows(N, ports.length);
-  ports.forEach((port, j) => {
+  for (let j = 0; j < ports.length; j++) {
+    const port = ports[j]!;
     const need = tileBytes(m, { order, group: ws.b, n: split[j]!.count, k: K });
-    if (need === 0) return;
+    if (need === 0) continue;
     const q = r.streamQueue.get(port) ?? [];
     let got = 0;
     while (got < need && q.length) got += q.shift()!.bytes;
@@ -80,21 +82,14 @@ function gemv(
         `${label(s)} consumes a ${need}-byte tile on ${port}, but the commands issued before it carry ${got} bytes there${got < need ? " (underrun)" : " (a command spans two tiles)"}`,
         i,
       );
-  });
+  }
 }
 
-function cvo(
-  r: SegmentReplay,
-  s: NpuStep,
-  i: number,
-  f: Fields,
-  n: (k: string) => number,
-  continuesSoftmax: boolean,
-): void {
+function cvo(r: SegmentReplay, s: NpuStep, i: number, f: Fields, continuesSoftmax: boolean): void {
   const m = r.m;
   const fn = m.cvo.get(String(f.cvo_func));
   if (!fn) return;
-  const len = n("length");
+  const len = fv(r, s, i, "length");
   const flags = f.flags as Record<string, number>;
   if (len > m.cvoMaxLength) r.err("verify/shape", `${label(s)} length ${len} exceeds ${m.cvoMaxLength}`, i);
   // Consecutive sub_emax CVOs are the pieces of one split EXP: they share the e_max (program.md §4.1).
@@ -106,8 +101,8 @@ function cvo(
   }
   if (len <= 0) return;
   const w = ceilDiv(len, m.elemsPerWord);
-  const src = n("src_addr");
-  const dst = n("dst_addr");
+  const src = fv(r, s, i, "src_addr");
+  const dst = fv(r, s, i, "dst_addr");
   const reads: Range[] =
     fn.operands === "scalar_first"
       ? [[src, src + 1 + w]]
@@ -122,12 +117,12 @@ function cvo(
   }
   r.checkRange(s, i, "cvo", dw);
   r.write(s, i, dw);
-  if (n("async") === 1) r.asyncPending.push({ step: i, reads, writes: [dw] });
+  if (fv(r, s, i, "async") === 1) r.asyncPending.push({ step: i, reads, writes: [dw] });
 }
 
-function memcpy(r: SegmentReplay, s: NpuStep, i: number, f: Fields, n: (k: string) => number): void {
+function memcpy(r: SegmentReplay, s: NpuStep, i: number, f: Fields): void {
   const m = r.m;
-  const shape = r.constRead(s, i, m.bankCode.fmap_shape, n("shape_ptr_addr"));
+  const shape = r.constRead(s, i, m.bankCode.fmap_shape, fv(r, s, i, "shape_ptr_addr"));
   if (!shape) return;
   const count = shape.a * shape.b * shape.c;
   const words = ceilDiv(count, m.elemsPerWord);
@@ -136,13 +131,13 @@ function memcpy(r: SegmentReplay, s: NpuStep, i: number, f: Fields, n: (k: strin
   const reads: Range[] = [];
   const writes: Range[] = [];
   if (!from) {
-    const x: Range = [n("src_addr"), n("src_addr") + words];
+    const x: Range = [fv(r, s, i, "src_addr"), fv(r, s, i, "src_addr") + words];
     r.checkRange(s, i, "memcpy", x);
     r.read(s, i, x, "its source");
     reads.push(x);
   }
   if (!to) {
-    const x: Range = [n("dest_addr"), n("dest_addr") + words];
+    const x: Range = [fv(r, s, i, "dest_addr"), fv(r, s, i, "dest_addr") + words];
     r.checkRange(s, i, "memcpy", x);
     r.write(s, i, x);
     writes.push(x);
@@ -150,7 +145,8 @@ function memcpy(r: SegmentReplay, s: NpuStep, i: number, f: Fields, n: (k: strin
   if (from || to) {
     const port = from ? "acp_fmap" : "acp_result";
     const list = r.channels.get(port) ?? [];
-    const d = [...list].reverse().find((x) => x.pairedMemcpy === undefined);
+    let d: (typeof list)[number] | undefined;
+    for (let k = list.length - 1; k >= 0 && !d; k--) if (list[k]!.pairedMemcpy === undefined) d = list[k];
     if (!d) r.err("verify/pairing", `${label(s)} has no unpaired ${port} DataMover command before it`, i);
     else {
       d.pairedMemcpy = i;
@@ -162,5 +158,5 @@ function memcpy(r: SegmentReplay, s: NpuStep, i: number, f: Fields, n: (k: strin
         );
     }
   }
-  if (n("async") === 1) r.asyncPending.push({ step: i, reads, writes });
+  if (fv(r, s, i, "async") === 1) r.asyncPending.push({ step: i, reads, writes });
 }

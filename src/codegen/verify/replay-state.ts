@@ -75,6 +75,35 @@ export function operandBytes(m: Machine, o: HostOperand): number {
   return Math.ceil(o.elements * b);
 }
 
+/** The first relocation of `field` in a step's list. */
+function findField(list: RelocList | undefined, field: string): RelocList[number] | undefined {
+  if (list) for (const x of list) if (x.field === field) return x;
+  return undefined;
+}
+
+/** Whether range `r` overlaps one of `ranges`. */
+function overlapsAny(ranges: readonly Range[], r: Range): boolean {
+  for (const w of ranges) if (w[0] < r[1] && r[0] < w[1]) return true;
+  return false;
+}
+
+/**
+ * Index (from `lo`) of the first `v` in words lo..hi of `a`, or -1: `a.subarray(lo, hi).indexOf(v)`
+ * without the view the replay would allocate at every L2 access.
+ */
+function indexIn(a: Uint8Array, lo0: number, hi0: number, v: number): number {
+  const lo = bound(a.length, lo0);
+  const hi = bound(a.length, hi0);
+  for (let k = lo; k < hi; k++) if (a[k] === v) return k - lo;
+  return -1;
+}
+
+/** An index argument of `subarray` as it reads it (NaN → 0, truncated, negative from the end, clamped). */
+function bound(len: number, x: number): number {
+  const t = Number.isNaN(x) ? 0 : Math.trunc(x);
+  return t < 0 ? Math.max(0, len + t) : Math.min(len, t);
+}
+
 export const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 
 /** One replay of segment `si` for one assignment of the variables. */
@@ -130,7 +159,7 @@ export class SegmentReplay {
 
   /** A field of step i after its relocation (if any) with the current variables. */
   value(s: Step, i: number, field: string, raw: number): number {
-    const r = this.relocs[i]?.find((x) => x.field === field);
+    const r = findField(this.relocs[i], field);
     if (!r) return raw;
     try {
       return evalReloc(r.expr, this.vars);
@@ -142,7 +171,7 @@ export class SegmentReplay {
 
   /** The relocation of a field of step i, if any. */
   relocOf(i: number, field: string): RelocExpr | undefined {
-    return this.relocs[i]?.find((x) => x.field === field)?.expr;
+    return findField(this.relocs[i], field)?.expr;
   }
 
   checkRange(s: Step, i: number, cls: "gemv" | "gemm" | "memcpy" | "cvo", r: Range): void {
@@ -157,13 +186,13 @@ export class SegmentReplay {
 
   read(s: Step, i: number, r: Range, what: string): void {
     for (const a of this.asyncPending)
-      if (a.writes.some((w) => w[0] < r[1] && r[0] < w[1]))
+      if (overlapsAny(a.writes, r))
         this.err(
           "verify/raw-hazard",
           `${label(s)} reads ${what} that async step ${a.step} is still writing (no wait between)`,
           i,
         );
-    const k = this.init.subarray(Math.max(0, r[0]), Math.min(r[1], this.space)).indexOf(0);
+    const k = indexIn(this.init, Math.max(0, r[0]), Math.min(r[1], this.space), 0);
     if (k >= 0)
       this.err(
         "verify/uninit-l2",
@@ -174,14 +203,14 @@ export class SegmentReplay {
 
   write(s: Step, i: number, r: Range): void {
     for (const a of this.asyncPending)
-      if ([...a.reads, ...a.writes].some((w) => w[0] < r[1] && r[0] < w[1]))
+      if (overlapsAny(a.reads, r) || overlapsAny(a.writes, r))
         this.err(
           "verify/raw-hazard",
           `${label(s)} overwrites L2 that async step ${a.step} still uses (no wait between)`,
           i,
         );
     if (!this.isLoad) {
-      const k = this.ctx.pinnedWords.subarray(Math.max(0, r[0]), Math.min(r[1], this.space)).indexOf(1);
+      const k = indexIn(this.ctx.pinnedWords, Math.max(0, r[0]), Math.min(r[1], this.space), 1);
       if (k >= 0)
         this.err(
           "verify/pinned",

@@ -20,13 +20,14 @@
  * the driver's ring holds max_outstanding unread commands first drains the complete ones (plus the
  * read that finds the FIFO empty when some are still in flight).
  */
-import type { DmaStep, HostStep, NpuStep, WaitStep } from "../../codegen/program.js";
+import type { DmaStep, HostStep, NpuStep, Step, WaitStep } from "../../codegen/program.js";
 import { invalidInput } from "../../diag/index.js";
-import type { HostState } from "./accounting.js";
-import type { Command } from "./channels.js";
+import type { HostState, LayerKey } from "./accounting.js";
+import type { ChannelState, Command } from "./channels.js";
 import { hostCost } from "./host-cost.js";
 import type { TimingMachine } from "./machine.js";
-import { applyHostSets, patches, relocIndex } from "./variables.js";
+import { applyHostSets, patchedField, patchFields, stepRelocs } from "./variables.js";
+import type { FieldMap } from "./work.js";
 
 /** Stands for "no command before it on the channel": a wait on it is already satisfied. */
 const NOTHING: Command = {
@@ -42,12 +43,13 @@ const NOTHING: Command = {
   doneAt: 0,
 };
 
-interface Busy {
-  readonly kind: "mmio" | "dm" | "step" | "poll";
-  readonly start: number;
-  readonly until: number;
-  readonly done: () => void;
-}
+type BusyKind = "mmio" | "dm" | "step" | "poll";
+
+/**
+ * What a busy host does when its timer ends. Plain fields rather than a closure per step: this
+ * runs for every step of every run (hundreds of thousands per plan), and closures cost GC time.
+ */
+type OnDone = "npu" | "dma" | "host" | "poll";
 
 interface Blocked {
   readonly reason: "fifo_full" | "dma_queue" | "wait";
@@ -56,7 +58,20 @@ interface Blocked {
 
 export class HostDriver {
   idx = 0;
-  private busy: Busy | undefined;
+  /** The busy state (kind undefined: not busy), its end and what completes then. */
+  private busyKind: BusyKind | undefined;
+  private busyUntil = 0;
+  private onDone: OnDone = "poll";
+  private thenStep: Step | undefined;
+  private thenIndex = 0;
+  private thenFields: FieldMap | undefined;
+  private thenCost = 0;
+  private thenCh: ChannelState | undefined;
+  private thenTag = 0;
+  private thenBytes = 0;
+  private thenKind = "";
+  private thenKey: LayerKey = "other";
+  private thenT0 = 0;
   private blocked: Blocked | undefined;
   private readonly relocs;
   /** Last command issued per channel, then per tag (for dma waits). */
@@ -65,7 +80,7 @@ export class HostDriver {
   private readonly kinds: ReadonlyMap<string, string>;
 
   constructor(private readonly mc: TimingMachine) {
-    this.relocs = relocIndex(mc.program).get(mc.seg.name);
+    this.relocs = stepRelocs(mc.program, mc.seg.name);
     this.kinds = new Map(mc.program.ddr.map((r) => [r.name, r.kind]));
   }
 
@@ -75,27 +90,26 @@ export class HostDriver {
   }
 
   done(): boolean {
-    return this.idx >= this.mc.seg.steps.length && !this.busy;
+    return this.idx >= this.mc.seg.steps.length && this.busyKind === undefined;
   }
 
   state(): HostState {
-    if (this.busy) return this.busy.kind;
+    if (this.busyKind !== undefined) return this.busyKind;
     if (this.blocked) return this.blocked.reason;
     return "done";
   }
 
   nextTimer(): number {
-    return this.busy ? this.busy.until : Number.POSITIVE_INFINITY;
+    return this.busyKind !== undefined ? this.busyUntil : Number.POSITIVE_INFINITY;
   }
 
   /** Makes what progress is possible at the machine's current time; true when something changed. */
   step(): boolean {
     const now = this.mc.now;
-    if (this.busy) {
-      if (this.busy.until > now) return false;
-      const b = this.busy;
-      this.busy = undefined;
-      b.done();
+    if (this.busyKind !== undefined) {
+      if (this.busyUntil > now) return false;
+      this.busyKind = undefined;
+      this.complete();
       return true;
     }
     const step = this.mc.seg.steps[this.idx];
@@ -112,10 +126,78 @@ export class HostDriver {
     }
   }
 
-  private setBusy(kind: Busy["kind"], cost: number, done: () => void): true {
+  private setBusy(kind: BusyKind, cost: number, onDone: OnDone, step: Step): true {
     this.unblock();
-    this.busy = { kind, start: this.mc.now, until: this.mc.now + cost, done };
+    this.busyKind = kind;
+    this.busyUntil = this.mc.now + cost;
+    this.onDone = onDone;
+    this.thenStep = step;
+    this.thenCost = cost;
     return true;
+  }
+
+  /** Completes the busy step (its timer ended at the machine's current time). */
+  private complete(): void {
+    const mc = this.mc;
+    const step = this.thenStep!;
+    const traced = mc.rec.events !== undefined;
+    switch (this.onDone) {
+      case "npu": {
+        const s = step as NpuStep;
+        const i = this.thenIndex;
+        if (traced)
+          this.event(
+            "mmio",
+            `${s.instr.opcode} ${s.origin.label}`,
+            mc.now - mc.m.control.mmioWrite,
+            mc.now,
+            "api",
+          );
+        mc.npu.fifo.push({
+          step: s,
+          index: i,
+          fields: this.thenFields!,
+          layerKey: mc.keys[i] ?? "other",
+          writtenAt: mc.now,
+        });
+        this.thenFields = undefined;
+        break;
+      }
+      case "dma": {
+        const s = step as DmaStep;
+        const cost = this.thenCost;
+        if (traced) this.event("mmio", `dma ${s.port}: ${s.origin.label}`, mc.now - cost, mc.now, "api");
+        const key = this.thenKey;
+        const cmd = this.thenCh!.issue(
+          this.thenTag,
+          this.thenBytes,
+          this.thenKind,
+          key,
+          s.origin.label,
+          mc.now,
+        );
+        this.byTag(s.port).set(this.thenTag, cmd);
+        mc.rec.layer(key).bytes += this.thenBytes;
+        this.thenCh = undefined;
+        break;
+      }
+      case "host": {
+        const s = step as HostStep;
+        if (traced) this.event("host", s.fn, mc.now - this.thenCost, mc.now, "host");
+        applyHostSets(s, mc.vars);
+        break;
+      }
+      case "poll": {
+        if (traced) {
+          const on = (step as WaitStep).on;
+          const what = on.kind === "dma" ? `wait ${on.port} tag ${on.tag}` : `wait ${on.kind}`;
+          this.event("host", what, this.thenT0, mc.now, "barrier");
+        }
+        break;
+      }
+    }
+    this.thenStep = undefined;
+    this.idx++;
   }
 
   private block(reason: Blocked["reason"]): boolean {
@@ -128,7 +210,7 @@ export class HostDriver {
     const b = this.blocked;
     if (!b) return;
     this.blocked = undefined;
-    if (b.reason === "wait") return; // the wait's own event covers it
+    if (b.reason === "wait" || !this.mc.rec.events) return; // the wait's own event covers it
     this.event("host", () => `blocked: ${b.reason}`, b.since, this.mc.now, "stall");
   }
 
@@ -154,35 +236,21 @@ export class HostDriver {
     });
   }
 
-  private fields(i: number): Map<string, number> | undefined {
-    return patches(this.relocs?.get(i), this.mc.vars);
-  }
-
   private npu(step: NpuStep): boolean {
     const mc = this.mc;
     if (mc.npu.fifoFull()) return this.block("fifo_full");
-    const p = this.fields(this.idx);
-    const fields = p ? { ...step.instr.fields, ...Object.fromEntries(p) } : step.instr.fields;
-    const i = this.idx;
+    const fields = patchFields(step.instr.fields, this.relocs[this.idx], mc.vars);
     mc.rec.count("mmio");
-    return this.setBusy("mmio", mc.m.control.mmioWrite, () => {
-      this.event(
-        "mmio",
-        () => `${step.instr.opcode} ${step.origin.label}`,
-        this.mc.now - mc.m.control.mmioWrite,
-        this.mc.now,
-        "api",
-      );
-      mc.npu.fifo.push({ step, index: i, fields, layerKey: mc.keys[i] ?? "other", writtenAt: mc.now });
-      this.idx++;
-    });
+    this.thenIndex = this.idx;
+    this.thenFields = fields;
+    return this.setBusy("mmio", mc.m.control.mmioWrite, "npu", step);
   }
 
   private dma(step: DmaStep): boolean {
     const mc = this.mc;
-    const p = this.fields(this.idx);
-    const bytes = p?.get("bytes") ?? step.bytes;
-    const tag = p?.get("tag") ?? step.tag;
+    const relocs = this.relocs[this.idx];
+    const bytes = patchedField(relocs, "bytes", step.bytes, mc.vars);
+    const tag = patchedField(relocs, "tag", step.tag, mc.vars);
     const ch = mc.chans.get(step.port);
     if (!ch) {
       throw invalidInput(
@@ -202,8 +270,7 @@ export class HostDriver {
     }
     const max = mc.m.control.maxOutstanding;
     if (ch.outstanding() >= max) return this.block("dma_queue");
-    const i = this.idx;
-    const key = mc.keys[i] ?? "other";
+    const key = mc.keys[this.idx] ?? "other";
     const kind = this.regionKind(step.region);
     mc.rec.count("mmio");
     // the driver's drain before a push (push_dma): read the complete statuses, and one more read
@@ -215,13 +282,12 @@ export class HostDriver {
       if (ch.unread() > 0) reads++;
     }
     const cost = mc.m.control.dmIssue + reads * mc.m.control.mmioRead;
-    return this.setBusy("dm", cost, () => {
-      this.event("mmio", () => `dma ${step.port}: ${step.origin.label}`, mc.now - cost, mc.now, "api");
-      const cmd = ch.issue(tag, bytes, kind, key, step.origin.label, mc.now);
-      this.byTag(step.port).set(tag, cmd);
-      mc.rec.layer(key).bytes += bytes;
-      this.idx++;
-    });
+    this.thenCh = ch;
+    this.thenTag = tag;
+    this.thenBytes = bytes;
+    this.thenKind = kind;
+    this.thenKey = key;
+    return this.setBusy("dm", cost, "dma", step);
   }
 
   private byTag(port: string): Map<number, Command> {
@@ -238,11 +304,7 @@ export class HostDriver {
     const cost = hostCost(mc.m, step, mc.vars);
     mc.rec.hostBytes += cost.bytes;
     mc.rec.count("host");
-    return this.setBusy("step", cost.cycles, () => {
-      this.event("host", step.fn, mc.now - cost.cycles, mc.now, "host");
-      applyHostSets(step, mc.vars);
-      this.idx++;
-    });
+    return this.setBusy("step", cost.cycles, "host", step);
   }
 
   private wait(step: WaitStep): boolean {
@@ -253,7 +315,8 @@ export class HostDriver {
       return true;
     }
     let reads = 1;
-    let popTo: (() => void) | undefined;
+    let popTo: ChannelState | undefined;
+    let popSeq = 0;
     if (on.kind === "npu-idle") {
       if (!mc.npu.idle()) return this.block("wait");
     } else {
@@ -267,20 +330,15 @@ export class HostDriver {
       }
       if (cmd.doneAt === undefined) return this.block("wait");
       reads = cmd.seq + 1 - ch.popped;
-      popTo = () => {
-        ch.popped = Math.max(ch.popped, cmd.seq + 1);
-      };
+      popTo = ch;
+      popSeq = cmd.seq + 1;
     }
     // a blocking wait: the earlier statuses were read while blocked, the last one is noticed after
     // the detection delay; a satisfied one reads the statuses it needs
     const since = this.blocked?.reason === "wait" ? this.blocked.since : undefined;
     const cost = since === undefined ? reads * mc.m.control.mmioRead : mc.m.control.syncWait;
-    popTo?.();
-    const t0 = since ?? mc.now;
-    const what = on.kind === "npu-idle" ? "wait npu-idle" : `wait ${on.port} tag ${on.tag}`;
-    return this.setBusy("poll", cost, () => {
-      this.event("host", what, t0, mc.now, "barrier");
-      this.idx++;
-    });
+    if (popTo) popTo.popped = Math.max(popTo.popped, popSeq);
+    this.thenT0 = since ?? mc.now;
+    return this.setBusy("poll", cost, "poll", step);
   }
 }

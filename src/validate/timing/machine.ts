@@ -16,7 +16,8 @@ import { internal, Npu, Running } from "./npu.js";
 import { nextThreshold, rateScratch, solveRates } from "./rates.js";
 import type { TimingModel, Unit } from "./resources.js";
 import type { Variables } from "./variables.js";
-import { type ConstCache, workOf } from "./work.js";
+import type { ConstCache } from "./work.js";
+import { WorkCache } from "./work-cache.js";
 
 // Module-local copy: dev runners (tsx, vitest) turn an imported binding into a getter call, and
 // this is read at every event.
@@ -24,6 +25,23 @@ const EPS = BYTE_EPS;
 
 /** Events in a row without progress (see progressMark) before the run is declared deadlocked. */
 export const MAX_EVENTS_WITHOUT_PROGRESS = 200_000;
+
+const CTL_CODE: Readonly<Record<Npu["ctl"]["kind"], number>> = { idle: 0, dispatch: 1, blocked: 2, sync: 3 };
+
+/** The controller's idle state (one shared object: it is set after every instruction). */
+const CTL_IDLE: Npu["ctl"] = { kind: "idle" };
+
+const headsCache = new WeakMap<Segment, Uint8Array>();
+
+/** The per-step isLmHead memo of a segment, shared by every run of it. */
+function headTable(seg: Segment): Uint8Array {
+  let t = headsCache.get(seg);
+  if (!t) {
+    t = new Uint8Array(seg.steps.length);
+    headsCache.set(seg, t);
+  }
+  return t;
+}
 
 const keysCache = new WeakMap<Segment, LayerKey[]>();
 
@@ -75,6 +93,10 @@ export class TimingMachine implements MachineView {
   readonly keys: readonly LayerKey[];
   /** Scratch: commands completed by the current advance. */
   private readonly done: Command[] = [];
+  /** Per step: 0 not known yet, 1 the LM head, 2 not (see lmHead). */
+  private readonly heads: Uint8Array;
+  /** The progress mark of the last event (see progressMark); -1: none yet. */
+  private readonly mark = new Float64Array(6).fill(-1);
 
   constructor(
     readonly m: TimingModel,
@@ -83,12 +105,15 @@ export class TimingMachine implements MachineView {
     readonly vars: Variables,
     readonly consts: ConstCache,
     timeline: boolean,
+    /** Works of this segment kept from earlier runs (TimingSession passes one per segment). */
+    private readonly works = new WorkCache(m, timeline),
   ) {
     this.npu = new Npu(m);
     for (const c of m.channels.values()) this.chans.set(c.name, new ChannelState(c));
     this.channels = [...this.chans.values()];
     this.rec = new Recorder(timeline);
     this.keys = layerKeys(seg);
+    this.heads = headTable(seg);
     this.host = new HostDriver(this);
   }
 
@@ -112,7 +137,6 @@ export class TimingMachine implements MachineView {
   run(): number {
     let zeroSteps = 0;
     let idleEvents = 0;
-    let lastMark = "";
     const scratch = rateScratch(this.channels.length);
     for (;;) {
       this.settle();
@@ -128,9 +152,7 @@ export class TimingMachine implements MachineView {
       if (zeroSteps > 10_000) throw internal(`no progress at cycle ${this.now} (step ${this.host.idx})`);
       // Hard guard: events that neither move the host on, complete a command nor change the NPU
       // queue are bounded, so a modelling bug can never spin forever.
-      const mark = this.progressMark();
-      if (mark !== lastMark) {
-        lastMark = mark;
+      if (this.progressMark()) {
         idleEvents = 0;
       } else if (++idleEvents > MAX_EVENTS_WITHOUT_PROGRESS) {
         throw this.deadlock(`${MAX_EVENTS_WITHOUT_PROGRESS} events without progress`);
@@ -206,7 +228,7 @@ export class TimingMachine implements MachineView {
       const unit = r.work.unit;
       this.npu.running.delete(unit);
       const ctl = this.npu.ctl;
-      if (ctl.kind === "sync" && ctl.unit === unit) this.npu.ctl = { kind: "idle" };
+      if (ctl.kind === "sync" && ctl.unit === unit) this.npu.ctl = CTL_IDLE;
       changed = true;
       if (!this.rec.events) continue;
       this.rec.event({
@@ -237,7 +259,7 @@ export class TimingMachine implements MachineView {
     }
     if (ctl.kind === "dispatch") {
       if (ctl.until > this.now) return false;
-      const work = workOf(this.m, ctl.q.step.instr, ctl.q.fields, this.consts, this.rec.events !== undefined);
+      const work = this.works.work(ctl.q.index, ctl.q.step.instr, ctl.q.fields, this.consts);
       npu.ctl = { kind: "blocked", q: ctl.q, work };
       return true;
     }
@@ -259,7 +281,7 @@ export class TimingMachine implements MachineView {
     if (work.unit === "gemv" || work.unit === "gemm") r.category = this.category(r);
     this.npu.running.set(work.unit, r);
     if (r.streaming) this.npu.streaming.push(r);
-    this.npu.ctl = work.async ? { kind: "idle" } : { kind: "sync", unit: work.unit };
+    this.npu.ctl = work.async ? CTL_IDLE : { kind: "sync", unit: work.unit };
     this.rec.count(work.unit);
     this.rec.macs += work.macs;
     this.rec.l2Read += work.l2Read;
@@ -268,16 +290,46 @@ export class TimingMachine implements MachineView {
   }
 
   private category(r: Running): Running["category"] {
-    if (isLmHead(r.q.step.origin)) return "lm_head";
-    const kinds = r.parts.map((p) => p.ch.kindAt(p.from));
-    return kinds.includes("kv") ? "kv" : "weights";
+    if (this.lmHead(r.q.index, r.q.step.origin)) return "lm_head";
+    for (const p of r.parts) if (p.ch.kindAt(p.from) === "kv") return "kv";
+    return "weights";
   }
 
-  /** What changes whenever the run makes progress: host step, completed commands, NPU queue and units. */
-  private progressMark(): string {
+  /** isLmHead of step i, memoised per segment (read at every GEMV/GEMM start of every run). */
+  private lmHead(i: number, origin: Segment["steps"][number]["origin"]): boolean {
+    const v = this.heads[i];
+    if (v !== 0) return v === 1;
+    const head = isLmHead(origin);
+    this.heads[i] = head ? 1 : 2;
+    return head;
+  }
+
+  /**
+   * Whether the run made progress since the last event: the host step, the completed commands, the
+   * NPU queue, controller state and units (held as numbers: this runs at every event).
+   */
+  private progressMark(): boolean {
     let done = 0;
     for (const ch of this.channels) done += ch.completed();
-    return `${this.host.idx}:${done}:${this.npu.fifo.length}:${this.npu.ctl.kind}:${this.npu.running.size}:${this.npu.streaming.length}`;
+    const npu = this.npu;
+    const m = this.mark;
+    const ctl = CTL_CODE[npu.ctl.kind];
+    if (
+      m[0] === this.host.idx &&
+      m[1] === done &&
+      m[2] === npu.fifo.length &&
+      m[3] === ctl &&
+      m[4] === npu.running.size &&
+      m[5] === npu.streaming.length
+    )
+      return false;
+    m[0] = this.host.idx;
+    m[1] = done;
+    m[2] = npu.fifo.length;
+    m[3] = ctl;
+    m[4] = npu.running.size;
+    m[5] = npu.streaming.length;
+    return true;
   }
 
   private deadlock(why = "nothing can progress"): Error {

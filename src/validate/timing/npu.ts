@@ -36,6 +36,7 @@ export class Running implements RunningView {
   readonly parts: readonly (Part & { readonly from: number })[];
   /** Equivalent cycles spent waiting for the stream. */
   stalled = 0;
+  cells: RunningView["cells"];
 
   constructor(
     readonly q: Queued,

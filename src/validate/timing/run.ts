@@ -14,6 +14,7 @@ import { runOutput } from "./result.js";
 import type { ContextPoint, PhaseSummary, RunOutput, TimingResult } from "./types.js";
 import { runVariables, Variables } from "./variables.js";
 import { ConstCache } from "./work.js";
+import { WorkCache } from "./work-cache.js";
 
 export interface SegmentRunSpec {
   readonly segment: string;
@@ -51,6 +52,8 @@ export const DEFAULT_SWEEP: readonly number[] = [1024, 4096, 8192];
 export class TimingSession {
   readonly m: TimingModel;
   consts = new ConstCache();
+  /** Per segment and timeline flag: the Works of its instructions, reused by every run. */
+  private readonly works = new Map<string, WorkCache>();
 
   constructor(
     readonly program: Program,
@@ -74,7 +77,13 @@ export class TimingSession {
     const seg = this.program.segments.find((s) => s.name === spec.segment);
     if (!seg) this.kindOf(spec.segment);
     const vars = new Variables(spec.variables);
-    const mc = new TimingMachine(this.m, this.program, seg!, vars, this.consts, timeline);
+    const key = `${spec.segment}\u0000${timeline ? 1 : 0}`;
+    let works = this.works.get(key);
+    if (!works) {
+      works = new WorkCache(this.m, timeline);
+      this.works.set(key, works);
+    }
+    const mc = new TimingMachine(this.m, this.program, seg!, vars, this.consts, timeline, works);
     const cycles = mc.run();
     const tokens =
       spec.tokens ?? (seg!.kind === "decode" ? 1 : seg!.kind === "prefill" ? prefillChunk(this.program) : 0);

@@ -30,6 +30,28 @@ export function relocIndex(p: Program): RelocIndex {
   return m;
 }
 
+const stepCache = new WeakMap<Program, Map<string, readonly (readonly Relocation[] | undefined)[]>>();
+
+/**
+ * Relocations of one segment as an array by step index (built once per program and segment: every
+ * run of the segment reads it at each step, and an array index beats a Map lookup).
+ */
+export function stepRelocs(p: Program, segment: string): readonly (readonly Relocation[] | undefined)[] {
+  let bySeg = stepCache.get(p);
+  if (!bySeg) {
+    bySeg = new Map();
+    stepCache.set(p, bySeg);
+  }
+  let out = bySeg.get(segment);
+  if (!out) {
+    const arr: (readonly Relocation[] | undefined)[] = [];
+    for (const [i, list] of relocIndex(p).get(segment) ?? []) arr[i] = list;
+    out = arr;
+    bySeg.set(segment, out);
+  }
+  return out;
+}
+
 /** The variable store of one run; a variable nobody set reads as 0 and is remembered. */
 export class Variables {
   readonly values = new Map<string, number>();
@@ -58,13 +80,51 @@ export function patches(
 ): Map<string, number> | undefined {
   if (!relocs || relocs.length === 0) return undefined;
   const out = new Map<string, number>();
+  for (const r of relocs) out.set(r.field, relocValue(r, vars));
+  return out;
+}
+
+/** One relocation's value (as `patches` computes it). */
+function relocValue(r: Relocation, vars: Variables): number {
+  let v = r.expr.base;
+  for (const t of r.expr.terms) v += t.stride * vars.get(t.variable);
+  if (r.expr.min !== undefined) v = Math.max(r.expr.min, v);
+  if (r.expr.max !== undefined) v = Math.min(r.expr.max, v);
+  return Math.max(0, v);
+}
+
+/**
+ * The relocated value of one field (the last relocation of it wins, as in `patches`), else `raw`.
+ * Every relocation of the step is evaluated, as `patches` does (reading a variable nobody set is
+ * remembered in `vars.missing`).
+ */
+export function patchedField(
+  relocs: readonly Relocation[] | undefined,
+  field: string,
+  raw: number,
+  vars: Variables,
+): number {
+  if (!relocs) return raw;
+  let out = raw;
   for (const r of relocs) {
-    let v = r.expr.base;
-    for (const t of r.expr.terms) v += t.stride * vars.get(t.variable);
-    if (r.expr.min !== undefined) v = Math.max(r.expr.min, v);
-    if (r.expr.max !== undefined) v = Math.min(r.expr.max, v);
-    out.set(r.field, Math.max(0, v));
+    const v = relocValue(r, vars);
+    if (r.field === field) out = v;
   }
+  return out;
+}
+
+/**
+ * `fields` with the step's relocations applied (a new object; `fields` itself when it has none):
+ * the same result as spreading `patches` over it.
+ */
+export function patchFields(
+  fields: Readonly<Record<string, unknown>>,
+  relocs: readonly Relocation[] | undefined,
+  vars: Variables,
+): Readonly<Record<string, unknown>> {
+  if (!relocs || relocs.length === 0) return fields;
+  const out: Record<string, unknown> = { ...fields };
+  for (const r of relocs) out[r.field] = relocValue(r, vars);
   return out;
 }
 
