@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { ExitCode, PccxError } from "../../diag/index.js";
 import { countParams } from "../../resolver/index.js";
 import { prettyJson } from "../../util/json.js";
-import { GoldenModel, golden, goldenForced, rowSourceReader } from "../../validate/golden/index.js";
+import { checkpointReader, GoldenModel, golden, goldenForced } from "../../validate/golden/index.js";
 import { buildReport, detailRun, renderReport } from "../../validate/reports/index.js";
 import {
   compareToGolden,
@@ -29,10 +29,10 @@ import { timeProgram } from "./timing.js";
 
 /**
  * `--validate auto` simulates functionally only models with at most this many parameters: the
- * simulator and the float64 golden reference run every MAC in TypeScript, and the golden reference
- * first reads every weight back from the image. Measured on a 11.5 M-parameter llama (8 tokens,
- * 2 cores): simulation 0.3–1.2 s, golden 9 s, 8 s of it decoding the image. `--validate on` runs
- * it whatever the size.
+ * simulator (exact and hardware runs) and the float64 golden reference (on the image's weights and
+ * on the checkpoint's) run every MAC in TypeScript and hold every weight as float64. Reading the
+ * image back is no longer the bottleneck (30–270 M weights/s, docs/simulator.md); the golden's
+ * float64 copies are what grow with the model. `--validate on` runs it whatever the size.
  */
 export const FUNCTIONAL_PARAM_LIMIT = 8_000_000;
 
@@ -128,10 +128,7 @@ async function functional(
   const tensors = s.source?.tensors;
   if (tensors) {
     try {
-      const reader = rowSourceReader({
-        shapeOf: (n) => tensors.get(n)?.shape,
-        readRows: (n, a, b) => tensors.readRows(n, a, b),
-      });
+      const reader = checkpointReader(tensors);
       const original = await goldenForced(await GoldenModel.load(graph, reader), prompt, gold.tokens);
       quantization = compareToGolden(gold, original);
     } catch (e) {

@@ -27,4 +27,10 @@ export { route, runExpert, runExperts, topIndices } from "./moe.js";
 export type { Mat } from "./tensor.js";
 export { argmax, matVec, rowOf, zeros } from "./tensor.js";
 export type { RowSource, WeightReader, WeightTensor } from "./weights.js";
-export { LoadedWeights, MemoryWeights, rowSourceReader } from "./weights.js";
+export {
+  checkpointReader,
+  LoadedWeights,
+  MemoryWeights,
+  rowSourceReader,
+  type TensorTable,
+} from "./weights.js";

@@ -54,6 +54,17 @@ export function rowSourceReader(src: RowSource): WeightReader {
   };
 }
 
+/** What `checkpointReader` needs of a checkpoint: the safetensors TensorIndex has it. */
+export interface TensorTable {
+  get(name: string): { readonly shape: readonly number[] } | undefined;
+  readRows(name: string, rowStart: number, rowCount: number): Promise<Float32Array>;
+}
+
+/** A WeightReader over a checkpoint's tensors (a TensorIndex): the original weights, dequantized. */
+export function checkpointReader(t: TensorTable): WeightReader {
+  return rowSourceReader({ shapeOf: (n) => t.get(n)?.shape, readRows: (n, a, b) => t.readRows(n, a, b) });
+}
+
 interface Stored {
   readonly decl: WeightDecl;
   readonly data: Float64Array;
